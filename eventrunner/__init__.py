@@ -1,0 +1,1 @@
+"""eventrunner: runs the timed program of a national day of action, live."""

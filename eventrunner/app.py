@@ -1,0 +1,79 @@
+"""Wiring: build the aiohttp application from settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from .auth import ProducerAuth
+from .autopilot import Autopilot
+from .bootstrap import open_show
+from .commands import Advance, Dispatcher
+from .config import STATIC_DIR, Secrets, Settings, load_secrets
+from .realtime import Realtime
+from .schedule import load_schedule
+from .store import FileStore
+from .web.api import ApiRoutes
+from .web.middleware import default_rate_limits, rate_limits, security_headers
+from .web.pages import PageRoutes
+from .web.rendering import Pages
+
+log = logging.getLogger(__name__)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Server:
+    """Everything a running server holds, for the CLI and the tests to reach."""
+
+    app: web.Application
+    dispatcher: Dispatcher
+    autopilot: Autopilot
+    realtime: Realtime
+    secrets: Secrets
+    new_show: bool
+
+
+DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+
+
+async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock_ms) -> Server:
+    schedule = load_schedule(settings.schedule)
+    store = FileStore(settings.data_dir)
+    schedule, ref, state, new_show = await open_show(
+        schedule, store, clock(), demo=settings.demo, reset=settings.reset
+    )
+    secrets = load_secrets(settings.data_dir)
+    auth = ProducerAuth(secrets.producer_password, secrets.api_token, secrets.session_key)
+    dispatcher = Dispatcher(schedule, ref, state, store, clock=clock)
+
+    app = web.Application(
+        middlewares=[security_headers(), rate_limits(default_rate_limits())],
+        client_max_size=64 * 1024,
+    )
+    app[DISPATCHER_KEY] = dispatcher
+    realtime = Realtime(dispatcher, auth)
+    realtime.attach(app)
+    PageRoutes(dispatcher, auth, Pages()).register(app)
+    ApiRoutes(dispatcher, auth).register(app)
+    app.router.add_static("/static", STATIC_DIR, append_version=False)
+    autopilot = Autopilot(dispatcher)
+
+    async def start_autopilot(_: web.Application) -> None:
+        # Catch up with the clock first (the server may have been down), then follow it.
+        await dispatcher.dispatch(Advance(), source="startup")
+        autopilot.start()
+
+    async def stop_autopilot(_: web.Application) -> None:
+        autopilot.stop()
+
+    app.on_startup.append(start_autopilot)
+    app.on_cleanup.append(stop_autopilot)
+    return Server(app, dispatcher, autopilot, realtime, secrets, new_show)

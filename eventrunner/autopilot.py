@@ -1,0 +1,72 @@
+"""The autopilot: one APScheduler job at the next planned transition of the show.
+
+It never changes the show itself: when the job fires it sends `advance` through the
+dispatcher like any other command, and every change (whoever made it) re-plans the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from .commands import Advance, Change, Dispatcher
+from .show import next_transition
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "next-transition"
+RETRY_MS = 1000
+
+
+class Autopilot:
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.planned_for: int | None = None
+
+    def start(self) -> None:
+        self.scheduler.start()
+        self.dispatcher.subscribe(self._on_change)
+        self.replan()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def _on_change(self, change: Change) -> None:
+        self.replan()
+
+    def replan(self, not_before: int | None = None) -> None:
+        due = next_transition(self.dispatcher.state)
+        if due is not None and not_before is not None:
+            due = max(due, not_before)
+        self.planned_for = due
+        if due is None:
+            if self.scheduler.get_job(JOB_ID):
+                self.scheduler.remove_job(JOB_ID)
+            return
+        # Fire a millisecond late rather than early, so the transition is surely due.
+        run_at = datetime.fromtimestamp((due + 1) / 1000, tz=UTC)
+        self.scheduler.add_job(
+            self._fire,
+            DateTrigger(run_date=run_at, timezone=UTC),
+            id=JOB_ID,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+
+    async def _fire(self) -> None:
+        try:
+            await self.dispatcher.dispatch(Advance(), source="autopilot")
+        except Exception:
+            # Saving failed (a full disk?): nothing changed; try again shortly, not in a spin.
+            log.exception("autopilot could not advance the show; retrying in %d ms", RETRY_MS)
+            self.replan(not_before=self.dispatcher.clock() + RETRY_MS)
+        else:
+            # A change re-plans through _on_change; an advance that changed nothing
+            # (the clock was a hair early) must still leave the next job in place.
+            self.replan()

@@ -1,0 +1,125 @@
+"""The command line: `eventrunner serve` runs a show, `eventrunner check` validates files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from .bootstrap import DataDirInUse
+from .config import DEMO_SCHEDULE, Settings
+from .schedule import ScheduleError, load_schedule
+from .store import StoreCorrupt
+
+EXIT_PROBLEMS = 2
+
+
+def check(files: list[str]) -> int:
+    status = 0
+    for name in files:
+        try:
+            schedule = load_schedule(name)
+        except ScheduleError as error:
+            for line in error.lines():
+                print(line)
+            status = EXIT_PROBLEMS
+        else:
+            print(f"{name}: ok ({len(schedule.plan.segments)} segments)")
+    return status
+
+
+async def _serve(settings: Settings) -> int:
+    from .app import build_server  # the web stack loads only for serve
+
+    server = await build_server(settings)
+    runner = web.AppRunner(server.app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    await site.start()
+    base = f"http://{settings.host}:{settings.port}"
+    state = server.dispatcher.state
+    print(f"eventrunner: {server.dispatcher.schedule.model.event.title}", flush=True)
+    print(
+        f"  {'new show' if server.new_show else 'resumed'} at v{state.version}: "
+        f"{state.phase} {state.segment.id} (data in {settings.data_dir})"
+    )
+    print(f"  participants  {base}/")
+    print(f"  producers     {base}/producer")
+    print(f"  overlays      {base}/overlays/")
+    for env in server.secrets.generated:
+        value = server.secrets.producer_password if "PASSWORD" in env else server.secrets.api_token
+        if "SESSION" not in env:
+            print(f"  {env} was not set; generated and kept in {settings.data_dir}: {value}")
+    print("  ready", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    schedule = Path(args.schedule) if args.schedule else (DEMO_SCHEDULE if args.demo else None)
+    if schedule is None:
+        print("eventrunner serve: give a schedule file, or --demo", file=sys.stderr)
+        return EXIT_PROBLEMS
+    settings = Settings(
+        schedule=schedule,
+        data_dir=Path(args.data_dir),
+        demo=args.demo,
+        reset=args.reset,
+        host=args.host,
+        port=args.port,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on Windows)
+        runner = asyncio.run
+    else:
+
+        def runner(coroutine):  # type: ignore[no-untyped-def]
+            return uvloop.run(coroutine)
+
+    try:
+        return runner(_serve(settings))
+    except ScheduleError as error:
+        print("\n".join(error.lines()), file=sys.stderr)
+    except (DataDirInUse, StoreCorrupt) as error:
+        print(f"eventrunner serve: {error}", file=sys.stderr)
+    return EXIT_PROBLEMS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eventrunner", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run a show")
+    run.add_argument("schedule", nargs="?", help="schedule file (YAML)")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the #CommunitiesNotCages day moved to start two minutes from now",
+    )
+    run.add_argument("--data-dir", default="data", help="where the show survives restarts (default ./data)")
+    run.add_argument("--reset", action="store_true", help="replace the show held in the data dir")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    validate = commands.add_parser("check", help="validate schedule files")
+    validate.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(args.files)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,67 @@
+"""Settings, from command-line flags and the environment, in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SCHEDULES_DIR = PROJECT_DIR / "schedules"
+DEMO_SCHEDULE = SCHEDULES_DIR / "2022-03-03-communities-not-cages.yaml"
+STATIC_DIR = PROJECT_DIR / "static"
+OVERLAYS_DIR = PROJECT_DIR / "overlays"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    producer_password: str
+    api_token: str
+    session_key: bytes
+    generated: tuple[str, ...]  # which of them were made up for this data dir
+
+
+@dataclass(frozen=True)
+class Settings:
+    schedule: Path
+    data_dir: Path
+    demo: bool = False
+    reset: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secure_cookies: bool = False
+
+
+def _kept_secret(data_dir: Path, name: str, env: str, generated: list[str]) -> str:
+    """The env var if set, else a random value kept (mode 600) in the data dir.
+
+    Keeping it means a restart (even after kill -9) does not sign producers out or
+    change the token a Stream Deck was set up with.
+    """
+    value = os.environ.get(env, "").strip()
+    if value:
+        return value
+    path = data_dir / name
+    try:
+        kept = path.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
+        return kept
+    value = secrets.token_urlsafe(18)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(value + "\n")
+    generated.append(env)
+    return value
+
+
+def load_secrets(data_dir: Path) -> Secrets:
+    generated: list[str] = []
+    password = _kept_secret(data_dir, "producer-password", "EVENTRUNNER_PRODUCER_PASSWORD", generated)
+    token = _kept_secret(data_dir, "api-token", "EVENTRUNNER_API_TOKEN", generated)
+    session_key = _kept_secret(data_dir, "session-key", "EVENTRUNNER_SESSION_KEY", generated)
+    return Secrets(password, token, session_key.encode(), tuple(generated))

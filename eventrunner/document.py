@@ -1,0 +1,95 @@
+"""The show document that clients see: schedule content, timing, program and graphics.
+
+Two audiences: `producer` sees everything; `public` (overlays and participants) does
+not see producer notes or note cues. Views never contain null, so merge patches between
+two versions are exact. The layout is a public interface, documented in docs/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .plan import cue_ids
+from .schedule import ScheduleModel
+from .show import ShowState, next_transition
+
+Audience = Literal["producer", "public"]
+AUDIENCES: tuple[Audience, ...] = ("producer", "public")
+_PRIVATE_KEYS = {"notes"}
+
+
+def _clean(value: Any, private: bool) -> Any:
+    """Drop None values (and, for the public, producer-only keys) all the way down."""
+    if isinstance(value, dict):
+        return {
+            key: _clean(item, private)
+            for key, item in value.items()
+            if item is not None and (private or key not in _PRIVATE_KEYS)
+        }
+    if isinstance(value, list):
+        return [_clean(item, private) for item in value]
+    return value
+
+
+def _content(model: ScheduleModel, private: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    event = model.event.model_dump(mode="json")
+    rundown = []
+    for segment in model.segments:
+        item = segment.model_dump(mode="json", exclude={"cues", "start", "end", "duration"})
+        item["cues"] = [
+            {**cue.model_dump(mode="json", exclude={"at", "on_air"}), "id": cue_id}
+            for cue, cue_id in zip(segment.cues, cue_ids(segment.id, segment.cues), strict=True)
+            if private or cue.kind != "note"
+        ]
+        rundown.append(item)
+    return _clean(event, private), _clean(rundown, private)
+
+
+class DocumentBuilder:
+    """Builds each audience's view of a state; schedule content is computed once."""
+
+    def __init__(self, model: ScheduleModel) -> None:
+        self._content = {audience: _content(model, audience == "producer") for audience in AUDIENCES}
+        self._public_cues = {cue["id"] for segment in self._content["public"][1] for cue in segment["cues"]}
+
+    def view(self, state: ShowState, audience: Audience) -> dict[str, Any]:
+        event, rundown = self._content[audience]
+        private = audience == "producer"
+        cue = state.current_cue
+        cue_id = cue.id if cue and (private or cue.id in self._public_cues) else None
+        following = state.index + 1 if state.phase == "live" else state.index
+        program = {
+            "phase": state.phase,
+            "segment": state.segment.id,
+            "cue": cue_id,
+            "next_segment": state.segments[following].id if following < len(state.segments) else None,
+            "held": state.held,
+            "held_since": state.held_since,
+            "next_transition": next_transition(state),
+        }
+        timing_segments = {
+            s.id: {
+                "planned_start": s.planned_start,
+                "planned_end": s.planned_end,
+                "actual_start": s.actual_start,
+                "actual_end": s.actual_end,
+            }
+            for s in state.segments
+        }
+        timing_cues = {
+            c.id: {"planned": c.planned, "actual": c.actual}
+            for s in state.segments
+            for c in s.cues
+            if private or c.id in self._public_cues
+        }
+        return _clean(
+            {
+                "version": state.version,
+                "event": event,
+                "rundown": rundown,
+                "timing": {"segments": timing_segments, "cues": timing_cues},
+                "program": program,
+                "graphics": {slot: g.model_dump() for slot, g in state.graphics.items()},
+            },
+            private=True,
+        )

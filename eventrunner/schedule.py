@@ -1,0 +1,264 @@
+"""Schedule files: the YAML a coalition writes for its day, validated into a model.
+
+`load_schedule` returns the validated model and its `Plan`, or raises
+`ScheduleError` listing every problem with the line it comes from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from .plan import Plan, PlanProblem, build_plan
+from .timeparse import parse_duration_ms, parse_local
+from .yamlsource import YamlProblem, line_of, load_yaml
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Url = Annotated[str, StringConstraints(pattern=r"^(https?://|mailto:)\S+$", max_length=2000)]
+Duration = str | int
+
+SEGMENT_KINDS = (
+    "livestream",
+    "action_hour",
+    "twitterstorm",
+    "local_actions",
+    "email_action",
+    "call_action",
+    "break",
+    "other",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_duration(value: Duration | None) -> Duration | None:
+    if value is not None:
+        parse_duration_ms(value)
+    return value
+
+
+class Link(_Model):
+    label: Text
+    url: Url
+    kind: Literal["watch", "register", "host", "find", "petition", "toolkit", "info"] = "info"
+
+
+class _Cue(_Model):
+    id: Slug | None = None
+    at: Duration = 0
+    take: Literal["auto", "manual"] = "auto"
+    on_air: Duration | None = None
+    notes: Text | None = None
+
+    _durations = field_validator("at", "on_air")(_check_duration)
+
+
+class LowerThirdCue(_Cue):
+    kind: Literal["lower_third"]
+    name: Text
+    role: Text | None = None
+
+
+class StatCue(_Cue):
+    kind: Literal["stat"]
+    figure: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    label: Text
+    as_of: date
+    source: Text
+
+
+class QuoteCue(_Cue):
+    kind: Literal["quote"]
+    text: Text
+    attribution: Text
+
+
+class CallToActionCue(_Cue):
+    kind: Literal["cta"]
+    text: Text
+    url: Url | None = None
+
+
+class NoteCue(_Cue):
+    """A producer-only reminder in the rundown (roll a video, switch guests)."""
+
+    kind: Literal["note"]
+    text: Text
+
+
+CUE_KINDS = ("lower_third", "stat", "quote", "cta", "note")
+Cue = Annotated[LowerThirdCue | StatCue | QuoteCue | CallToActionCue | NoteCue, Field(discriminator="kind")]
+
+
+class EmailAction(_Model):
+    recipients: Text
+    subject: Text
+    body: LongText
+
+
+class Segment(_Model):
+    id: Slug
+    title: Text
+    kind: Literal[SEGMENT_KINDS]  # type: ignore[valid-type]
+    start: Text
+    end: Text | None = None
+    duration: Duration | None = None
+    description: LongText | None = None
+    links: list[Link] = []
+    sample_posts: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] = []
+    email: EmailAction | None = None
+    notes: Text | None = None
+    cues: list[Cue] = []
+
+    _durations = field_validator("duration")(_check_duration)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_local(value, date(2000, 1, 1))
+        return value
+
+
+class AllDayItem(_Model):
+    title: Text
+    description: LongText | None = None
+    links: list[Link] = []
+
+
+class Event(_Model):
+    title: Text
+    hashtags: list[Annotated[str, StringConstraints(pattern=r"^#\w{1,100}$")]] = []
+    timezone: Text
+    date: date
+    summary: LongText | None = None
+    organizers: list[Text] = []
+    demands: list[Text] = []
+    links: list[Link] = []
+    all_day: list[AllDayItem] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name like America/New_York)"
+            ) from None
+        return value
+
+
+class ScheduleModel(_Model):
+    event: Event
+    segments: Annotated[list[Segment], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
+class ScheduleError(Exception):
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"{self.path}:{p.line}: {p.message}" for p in self.problems]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    model: ScheduleModel
+    plan: Plan
+    source: str
+    sha256: str
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _without_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Pydantic puts a discriminated union's tag in the location: cues[1].quote.text."""
+    return tuple(
+        step
+        for i, step in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "cues" and isinstance(loc[i - 1], int) and step in CUE_KINDS)
+    )
+
+
+def _pydantic_problems(data: Any, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = item["loc"]
+        kind = item["type"]
+        shown = _without_union_tags(loc)
+        if kind == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+        elif kind == "missing":
+            message = f"missing key '{loc[-1]}'"
+        elif kind == "union_tag_invalid":
+            message = (
+                f"unknown cue kind {item['input'].get('kind')!r}"
+                if isinstance(item["input"], dict)
+                else item["msg"]
+            )
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        where = _dotted(shown[:-1] if kind == "missing" else shown)
+        problems.append(Problem(line_of(data, loc), f"{where}: {message}" if where else message))
+    return problems
+
+
+def parse_schedule(text: str, source: str) -> Schedule:
+    try:
+        data = load_yaml(text)
+    except YamlProblem as problem:
+        raise ScheduleError(source, [Problem(problem.line, problem.message)]) from problem
+    if not isinstance(data, dict):
+        raise ScheduleError(source, [Problem(1, "a schedule is a mapping with 'event' and 'segments'")])
+    try:
+        model = ScheduleModel.model_validate(data)
+    except ValidationError as error:
+        raise ScheduleError(source, _pydantic_problems(data, error)) from error
+    try:
+        plan = build_plan(model)
+    except PlanProblem as problem:
+        raise ScheduleError(
+            source,
+            [Problem(line_of(data, path), f"{_dotted(path)}: {msg}") for path, msg in problem.items],
+        ) from problem
+    return Schedule(model, plan, source, hashlib.sha256(text.encode()).hexdigest())
+
+
+def load_schedule(path: str | Path) -> Schedule:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScheduleError(str(path), [Problem(1, f"cannot read the file: {error}")]) from error
+    return parse_schedule(text, str(path))

@@ -1,0 +1,1 @@
+"""HTTP: the pages (participant, producer console, overlays) and the JSON API."""

@@ -1,0 +1,89 @@
+"""The JSON API: the show snapshot, commands (Companion / Stream Deck style), health."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..auth import ProducerAuth
+from ..commands import BadCommand, Dispatcher
+from ..show import CommandRejected, next_transition
+
+MAX_COMMAND_BYTES = 16 * 1024
+
+
+def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+def error_response(status: int, message: str, **headers: str) -> web.Response:
+    return json_response({"error": message}, status=status, **headers)
+
+
+class ApiRoutes:
+    def __init__(self, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
+        self.dispatcher = dispatcher
+        self.auth = auth
+        self.started = time.monotonic()
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_get("/api/show", self.get_show)
+        app.router.add_post("/api/show/commands", self.post_command)
+        app.router.add_get("/healthz", self.health)
+
+    async def get_show(self, request: web.Request) -> web.Response:
+        audience = request.query.get("audience", "public")
+        if audience not in ("public", "producer"):
+            return error_response(400, "audience is 'public' or 'producer'")
+        if audience == "producer" and not self.auth.request_is_producer(request):
+            return error_response(
+                401,
+                "the producer view needs a producer session or API token",
+                **{"WWW-Authenticate": "Bearer"},
+            )
+        return json_response({**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()})
+
+    async def post_command(self, request: web.Request) -> web.Response:
+        if not self.auth.request_is_producer(request):
+            return error_response(
+                401,
+                "sign in as a producer or send Authorization: Bearer <token>",
+                **{"WWW-Authenticate": "Bearer"},
+            )
+        if request.content_type != "application/json":
+            return error_response(415, "send the command as application/json")
+        if request.content_length is not None and request.content_length > MAX_COMMAND_BYTES:
+            return error_response(413, f"a command is at most {MAX_COMMAND_BYTES} bytes")
+        body = await request.content.read(MAX_COMMAND_BYTES + 1)
+        if len(body) > MAX_COMMAND_BYTES:
+            return error_response(413, f"a command is at most {MAX_COMMAND_BYTES} bytes")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            return error_response(400, f"the body is not JSON: {error}")
+        try:
+            version = await self.dispatcher.dispatch_payload(payload, source="api")
+        except (BadCommand, CommandRejected) as error:
+            return error_response(400, str(error))
+        return json_response({"ok": True, "version": version})
+
+    async def health(self, request: web.Request) -> web.Response:
+        state = self.dispatcher.state
+        return json_response(
+            {
+                "ok": True,
+                "version": state.version,
+                "phase": state.phase,
+                "segment": state.segment.id,
+                "held": state.held,
+                "next_transition": next_transition(state),
+                "server_time": self.dispatcher.clock(),
+                "uptime_s": round(time.monotonic() - self.started, 1),
+            }
+        )

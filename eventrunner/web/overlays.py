@@ -1,0 +1,61 @@
+"""The OBS overlays the server offers, with the URL options each understands."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    values: str
+    description: str
+
+
+COMMON_OPTIONS = (
+    Option(
+        "preview",
+        "1",
+        "checkerboard background and a connection dot, for setting up (never on air)",
+    ),
+    Option("scale", "0.5 to 2", "scale the 1920x1080 layout for a smaller or larger canvas"),
+)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    name: str
+    title: str
+    description: str
+    options: tuple[Option, ...] = field(default=())
+
+    @property
+    def url(self) -> str:
+        return f"/overlays/{self.name}"
+
+    def as_context(self) -> dict[str, object]:
+        return {
+            **asdict(self),
+            "url": self.url,
+            "options": [asdict(o) for o in COMMON_OPTIONS + self.options],
+        }
+
+
+OVERLAYS = (
+    Overlay(
+        "clock",
+        "Program clock",
+        "Segment title, countdown to its end (or to the next start) and progress.",
+    ),
+    Overlay(
+        "lower-third",
+        "Lower third",
+        "Name and role from the rundown's lower-third cues.",
+        (Option("align", "left | right", "which side of the screen it sits on"),),
+    ),
+    Overlay("up-next", "Up next", "The next segment and its start time in the event's zone."),
+    Overlay("stat-card", "Stat card", "A figure with its label, 'as of' date and source."),
+    Overlay("quote-card", "Quote card", "A quote with its attribution."),
+    Overlay("cta", "Call to action", "The call to action on air, with its link."),
+)
+OVERLAYS_BY_NAME = {overlay.name: overlay for overlay in OVERLAYS}
