@@ -7,7 +7,7 @@ dispatcher like any other command, and every change (whoever made it) re-plans t
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -48,8 +48,10 @@ class Autopilot:
             if self.scheduler.get_job(JOB_ID):
                 self.scheduler.remove_job(JOB_ID)
             return
-        # Fire a millisecond late rather than early, so the transition is surely due.
-        run_at = datetime.fromtimestamp((due + 1) / 1000, tz=UTC)
+        # The show's clock may not be the wall clock (tests, rehearsals): wait for the
+        # distance to the transition, a millisecond late rather than early.
+        wait_ms = due - self.dispatcher.clock() + 1
+        run_at = datetime.now(UTC) + timedelta(milliseconds=max(wait_ms, 0))
         self.scheduler.add_job(
             self._fire,
             DateTrigger(run_date=run_at, timezone=UTC),

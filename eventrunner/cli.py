@@ -80,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         import uvloop
     except ImportError:  # uvloop is optional (not on Windows)

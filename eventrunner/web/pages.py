@@ -54,12 +54,12 @@ class PageRoutes:
             )
         response = web.HTTPSeeOther("/producer")
         self.auth.set_session_cookie(response, secure=request.secure)
-        return response
+        raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         response = web.HTTPSeeOther("/producer")
         response.del_cookie(SESSION_COOKIE, path="/")
-        return response
+        raise response
 
     async def overlay_index(self, request: web.Request) -> web.Response:
         overlays = [overlay.as_context() for overlay in OVERLAYS]

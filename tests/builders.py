@@ -1,0 +1,56 @@
+"""Small schedules and instants for tests, written the way organizers write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from eventrunner.schedule import Schedule, load_schedule, parse_schedule
+
+REPO = Path(__file__).resolve().parent.parent
+CNC = REPO / "schedules" / "2022-03-03-communities-not-cages.yaml"
+FREE_THEM_ALL = REPO / "schedules" / "2020-04-01-free-them-all.yaml"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def cnc() -> Schedule:
+    return load_schedule(CNC)
+
+
+def at(text: str, zone: ZoneInfo = NEW_YORK) -> int:
+    """'2022-03-03 11:30' in `zone` -> epoch ms."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=zone).timestamp() * 1000)
+
+
+def minutes(n: float) -> int:
+    return int(n * 60_000)
+
+
+def small_day(zone: str = "America/New_York", day: str = "2022-03-03", segments: str | None = None) -> Schedule:
+    """Two segments with a gap: 'one' 10:00-11:00 (cues at 0, 10m, 20m), 'two' 11:30-12:00."""
+    segments = segments or """
+  - id: one
+    title: One
+    kind: livestream
+    start: "10:00"
+    end: "11:00"
+    cues:
+      - {id: hello, at: 0m, kind: lower_third, name: Host, role: Welcome, on_air: 15s}
+      - {id: figure, at: 10m, kind: stat, figure: "18,000+", label: detained, as_of: 2022-03-03, source: DWN}
+      - {id: reminder, at: 20m, kind: note, text: roll video}
+  - id: two
+    title: Two
+    kind: twitterstorm
+    start: "11:30"
+    end: "12:00"
+    cues:
+      - {id: storm, at: 0m, kind: cta, text: Tweet now, take: manual}
+"""
+    text = f"""
+event:
+  title: Test day
+  timezone: {zone}
+  date: {day}
+segments:{segments}"""
+    return parse_schedule(text, "test.yaml")
