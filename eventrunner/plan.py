@@ -151,4 +151,4 @@ def build_plan(model: ScheduleModel) -> Plan:
 
 
 def _where(path: tuple[Any, ...]) -> str:
-    return ".".join(str(step) for step in path[:-1])
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path[:-1]).lstrip(".")

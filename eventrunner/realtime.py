@@ -1,7 +1,9 @@
-"""socket.io namespaces: snapshots on connect, patches on change, commands for producers.
+"""socket.io for everyone: snapshots on connect, patches on change, commands for producers.
 
-The protocol is documented in docs/PROTOCOL.md. Patches go to producers first, then
-overlays, then the public, so what is on air never waits behind the crowd.
+Two endpoints speak the same protocol (docs/PROTOCOL.md). python-socketio at `/socket.io/`
+serves all three namespaces (with polling fallback); the live lane at `/live/` serves the
+read-only crowd (`/overlay`, `/public`) on a lean broadcast path. Patches go to producers
+first, then overlays, then the public, so what is on air never waits behind the crowd.
 """
 
 from __future__ import annotations
@@ -16,16 +18,14 @@ import socketio
 from .auth import ProducerAuth
 from .commands import BadCommand, Change, Dispatcher
 from .document import Audience
+from .livelane import LiveLane, event_message
 from .show import CommandRejected
 
 log = logging.getLogger(__name__)
 
 # Namespace -> which view of the show it gets, in the order patches are sent.
-NAMESPACES: dict[str, Audience] = {
-    "/producer": "producer",
-    "/overlay": "public",
-    "/public": "public",
-}
+NAMESPACES: dict[str, Audience] = {"/producer": "producer", "/overlay": "public", "/public": "public"}
+LANE_NAMESPACES = ("/overlay", "/public")
 READ_ONLY_REFUSAL = "commands are for producers: sign in and use the /producer namespace"
 
 
@@ -39,6 +39,15 @@ class OrjsonModule:
     @staticmethod
     def loads(text: str | bytes, *args: Any, **kwargs: Any) -> Any:
         return orjson.loads(text)
+
+
+def sync_reply(data: Any, server_time: int) -> dict[str, Any]:
+    """The answer to a clock-sync ping: the client's own time echoed, and ours."""
+    sent = data.get("t") if isinstance(data, dict) else None
+    reply: dict[str, Any] = {"server_time": server_time}
+    if isinstance(sent, int | float) and not isinstance(sent, bool) and math.isfinite(sent):
+        reply["t"] = sent
+    return reply
 
 
 class ShowNamespace(socketio.AsyncNamespace):
@@ -59,11 +68,7 @@ class ShowNamespace(socketio.AsyncNamespace):
         return self.snapshot()
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
-        sent = data.get("t") if isinstance(data, dict) else None
-        reply: dict[str, Any] = {"server_time": self.dispatcher.clock()}
-        if isinstance(sent, int | float) and not isinstance(sent, bool) and math.isfinite(sent):
-            reply["t"] = sent
-        return reply
+        return sync_reply(data, self.dispatcher.clock())
 
     async def on_command(self, sid: str, data: Any = None) -> dict[str, Any]:
         return {"ok": False, "error": READ_ONLY_REFUSAL}
@@ -98,19 +103,37 @@ class Realtime:
             max_http_buffer_size=64 * 1024,
         )
         self.sio.register_namespace(ProducerNamespace(dispatcher, auth))
-        for namespace in ("/overlay", "/public"):
+        for namespace in LANE_NAMESPACES:
             self.sio.register_namespace(ShowNamespace(namespace, dispatcher))
+        self.lane = LiveLane(
+            LANE_NAMESPACES,
+            on_connect=self._lane_snapshot,
+            handlers={
+                "snapshot": lambda namespace, _: self._snapshot(NAMESPACES[namespace]),
+                "sync": lambda _, data: sync_reply(data, dispatcher.clock()),
+                "command": lambda *_: {"ok": False, "error": READ_ONLY_REFUSAL},
+            },
+        )
         dispatcher.subscribe(self.broadcast)
 
     def attach(self, app: Any) -> None:
         self.sio.attach(app)
+        self.lane.attach(app)
+
+    def _snapshot(self, audience: Audience) -> dict[str, Any]:
+        return {**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()}
+
+    def _lane_snapshot(self, namespace: str) -> bytes:
+        return event_message(namespace, "show", orjson.dumps(self._snapshot(NAMESPACES[namespace])))
 
     async def broadcast(self, change: Change) -> None:
         now = self.dispatcher.clock()
-        for namespace, audience in NAMESPACES.items():
-            payload = {
-                "version": change.version,
-                "patch": change.patches[audience],
-                "server_time": now,
-            }
+        payloads = {
+            audience: {"version": change.version, "patch": patch, "server_time": now}
+            for audience, patch in change.patches.items()
+        }
+        await self.sio.emit("patch", payloads["producer"], namespace="/producer")
+        for namespace in LANE_NAMESPACES:
+            payload = payloads[NAMESPACES[namespace]]
+            self.lane.broadcast(namespace, event_message(namespace, "patch", orjson.dumps(payload)))
             await self.sio.emit("patch", payload, namespace=namespace)

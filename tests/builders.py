@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,9 +27,13 @@ def minutes(n: float) -> int:
     return int(n * 60_000)
 
 
-def small_day(zone: str = "America/New_York", day: str = "2022-03-03", segments: str | None = None) -> Schedule:
+def small_day(
+    zone: str = "America/New_York", day: str = "2022-03-03", segments: str | None = None
+) -> Schedule:
     """Two segments with a gap: 'one' 10:00-11:00 (cues at 0, 10m, 20m), 'two' 11:30-12:00."""
-    segments = segments or """
+    segments = (
+        segments
+        or """
   - id: one
     title: One
     kind: livestream
@@ -47,6 +51,7 @@ def small_day(zone: str = "America/New_York", day: str = "2022-03-03", segments:
     cues:
       - {id: storm, at: 0m, kind: cta, text: Tweet now, take: manual}
 """
+    )
     text = f"""
 event:
   title: Test day
@@ -54,3 +59,28 @@ event:
   date: {day}
 segments:{segments}"""
     return parse_schedule(text, "test.yaml")
+
+
+def live_now_schedule(path: Path) -> Path:
+    """A day whose first segment started five minutes ago (written in UTC wall time):
+    'opening' (1 h, cues 'host' at 0 and 'guest' at 30m), then 'closing' an hour after it."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    fmt = "%Y-%m-%d %H:%M"
+    path.write_text(f"""
+event: {{title: Restart day, timezone: UTC, date: "{start:%Y-%m-%d}"}}
+segments:
+  - id: opening
+    title: Opening
+    kind: livestream
+    start: "{start:{fmt}}"
+    end: "{start + timedelta(hours=1):{fmt}}"
+    cues:
+      - {{id: host, at: 0m, kind: lower_third, name: Host}}
+      - {{id: guest, at: 30m, kind: lower_third, name: Guest}}
+  - id: closing
+    title: Closing
+    kind: other
+    start: "{start + timedelta(hours=2):{fmt}}"
+    duration: 30m
+""")
+    return path

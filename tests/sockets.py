@@ -50,9 +50,7 @@ class Recorder:
 
     async def wait_for(self, namespace: str, predicate, timeout: float = 5) -> dict[str, Any]:
         async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(
-                lambda: namespace in self.docs and predicate(self.docs[namespace])
-            )
+            await self._changed.wait_for(lambda: namespace in self.docs and predicate(self.docs[namespace]))
             return self.docs[namespace]
 
     async def call(self, event: str, data: Any, namespace: str) -> Any:

@@ -236,27 +236,36 @@ def test_reset_returns_to_the_plan(plan):
 
 
 def test_a_dst_change_day_counts_real_time():
-    spring = small_day(day="2022-03-13", segments="""
+    spring = small_day(
+        day="2022-03-13",
+        segments="""
   - {id: night, title: Night, kind: other, start: "01:30", end: "03:30"}
   - {id: dawn, title: Dawn, kind: other, start: "03:30", duration: 1h}
-""").plan
+""",
+    ).plan
     night, dawn = spring.segments
     assert night.end_ms - night.start_ms == minutes(60)  # 01:30 EST to 03:30 EDT
     state = show.start_show(spring, night.start_ms + minutes(59))
     assert state.segment.id == "night" and remaining(state, night.start_ms + minutes(59)) == minutes(1)
     assert show.advance(state, night.start_ms + minutes(60)).segment.id == "dawn"
 
-    autumn = small_day(day="2022-11-06", segments="""
+    autumn = small_day(
+        day="2022-11-06",
+        segments="""
   - {id: long, title: Long, kind: other, start: "00:30", end: "02:00"}
-""").plan
+""",
+    ).plan
     assert autumn.segments[0].end_ms - autumn.segments[0].start_ms == minutes(150)
 
 
 def test_a_show_crossing_midnight():
-    plan = small_day(day="2022-12-31", segments="""
+    plan = small_day(
+        day="2022-12-31",
+        segments="""
   - {id: countdown, title: Countdown, kind: livestream, start: "23:30", end: "2023-01-01 00:30"}
   - {id: after, title: After, kind: other, start: "2023-01-01 00:45", duration: 15m}
-""").plan
+""",
+    ).plan
     state = show.start_show(plan, at("2023-01-01 00:10"))
     assert (state.phase, state.segment.id) == ("live", "countdown")
     assert remaining(state, at("2023-01-01 00:10")) == minutes(20)

@@ -12,12 +12,17 @@ from .sockets import Recorder
 
 async def producer_cookie(url: str) -> str:
     async with aiohttp.ClientSession() as session:
-        response = await session.post(f"{url}/producer/login", data={"password": PASSWORD},
-                                      allow_redirects=False)
+        response = await session.post(
+            f"{url}/producer/login", data={"password": PASSWORD}, allow_redirects=False
+        )
         assert response.status == 303
         cookie = response.cookies["eventrunner_producer"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
         return f"eventrunner_producer={cookie.value}"
+
+
+# Viewers can use either endpoint: python-socketio, or the live lane built for the crowd.
+VIEWER_PATHS = ["socket.io", "live"]
 
 
 async def get_show(url: str) -> dict:
@@ -34,9 +39,10 @@ async def post_command(url: str, body, headers=None) -> tuple[int, dict]:
             return response.status, await response.json()
 
 
-async def test_every_namespace_gets_a_snapshot_on_connect(running):
+@pytest.mark.parametrize("path", VIEWER_PATHS)
+async def test_every_namespace_gets_a_snapshot_on_connect(running, path):
     public, producer = Recorder(), Recorder()
-    await public.connect(running.url, ["/public", "/overlay"])
+    await public.connect(running.url, ["/public", "/overlay"], socketio_path=path)
     await producer.connect(running.url, ["/producer"], headers={"Cookie": await producer_cookie(running.url)})
     try:
         for namespace, doc in [*public.docs.items(), *producer.docs.items()]:
@@ -56,9 +62,10 @@ async def test_every_namespace_gets_a_snapshot_on_connect(running):
         await producer.close()
 
 
-async def test_a_producer_command_reaches_all_three_namespaces(running):
+@pytest.mark.parametrize("path", VIEWER_PATHS)
+async def test_a_producer_command_reaches_all_three_namespaces(running, path):
     viewers, producer = Recorder(), Recorder()
-    await viewers.connect(running.url, ["/public", "/overlay"])
+    await viewers.connect(running.url, ["/public", "/overlay"], socketio_path=path)
     await producer.connect(running.url, ["/producer"], auth={"token": TOKEN})
     before = running.version
     try:
@@ -79,10 +86,11 @@ async def test_a_producer_command_reaches_all_three_namespaces(running):
         await producer.close()
 
 
+@pytest.mark.parametrize("path", VIEWER_PATHS)
 @pytest.mark.parametrize("namespace", ["/public", "/overlay"])
-async def test_viewers_cannot_issue_commands(running, namespace):
+async def test_viewers_cannot_issue_commands(running, namespace, path):
     viewer = Recorder()
-    await viewer.connect(running.url, [namespace])
+    await viewer.connect(running.url, [namespace], socketio_path=path)
     before = running.version
     try:
         for command in ({"command": "next"}, {"command": "reset"}, "next", None):
@@ -95,7 +103,11 @@ async def test_viewers_cannot_issue_commands(running, namespace):
 
 
 async def test_the_producer_namespace_refuses_strangers(running):
-    for kwargs in ({}, {"auth": {"token": "wrong"}}, {"headers": {"Cookie": "eventrunner_producer=forged.sig"}}):
+    for kwargs in (
+        {},
+        {"auth": {"token": "wrong"}},
+        {"headers": {"Cookie": "eventrunner_producer=forged.sig"}},
+    ):
         client = socketio.AsyncClient(reconnection=False)
         refusals = []
         client.on("connect_error", refusals.append, namespace="/producer")
@@ -138,13 +150,20 @@ async def test_http_commands_need_auth_and_explain_bad_input(running):
     async with aiohttp.ClientSession() as session:
         response = await session.post(f"{url}/api/show/commands", json={"command": "next"})
         assert response.status == 401 and "Bearer" in (await response.json())["error"]
-        response = await session.post(f"{url}/api/show/commands", json={"command": "next"},
-                                      headers={"Authorization": "Bearer nope"})
+        response = await session.post(
+            f"{url}/api/show/commands", json={"command": "next"}, headers={"Authorization": "Bearer nope"}
+        )
         assert response.status == 401
     assert await post_command(url, "{not json", {"Content-Type": "application/json"}) == (
-        400, {"error": "the body is not JSON: Expecting property name enclosed in double quotes: "
-                       "line 1 column 2 (char 1)"})
-    status, body = await post_command(url, "command=next", {"Content-Type": "application/x-www-form-urlencoded"})
+        400,
+        {
+            "error": "the body is not JSON: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)"
+        },
+    )
+    status, body = await post_command(
+        url, "command=next", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert (status, body["error"]) == (415, "send the command as application/json")
     status, body = await post_command(url, {"command": "take", "cue": "roll-testimony"})
     assert (status, body["error"]) == (400, "cue 'roll-testimony' is not a graphic")
@@ -162,16 +181,21 @@ async def test_the_producer_view_over_http_needs_credentials(running):
     async with aiohttp.ClientSession() as session:
         response = await session.get(f"{running.url}/api/show?audience=producer")
         assert response.status == 401
-        response = await session.get(f"{running.url}/api/show?audience=producer",
-                                     headers={"Authorization": f"Bearer {TOKEN}"})
+        response = await session.get(
+            f"{running.url}/api/show?audience=producer", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         assert response.status == 200 and "notes" in (await response.json())["rundown"][0]
 
 
-async def test_clock_sync_echoes_and_tells_server_time(running):
+@pytest.mark.parametrize("path", VIEWER_PATHS)
+async def test_clock_sync_echoes_and_tells_server_time(running, path):
     viewer = Recorder()
-    await viewer.connect(running.url, ["/public"])
+    await viewer.connect(running.url, ["/public"], socketio_path=path)
     try:
-        assert await viewer.call("sync", {"t": 123.5}, "/public") == {"t": 123.5, "server_time": running.clock.now}
+        assert await viewer.call("sync", {"t": 123.5}, "/public") == {
+            "t": 123.5,
+            "server_time": running.clock.now,
+        }
         assert await viewer.call("sync", "garbage", "/public") == {"server_time": running.clock.now}
     finally:
         await viewer.close()
@@ -188,8 +212,9 @@ async def test_login_rejects_a_wrong_password_and_is_rate_limited(running):
     async with aiohttp.ClientSession() as session:
         statuses = []
         for _ in range(7):
-            response = await session.post(f"{running.url}/producer/login", data={"password": "guess"},
-                                          allow_redirects=False)
+            response = await session.post(
+                f"{running.url}/producer/login", data={"password": "guess"}, allow_redirects=False
+            )
             statuses.append(response.status)
         assert "eventrunner_producer" not in response.cookies
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429

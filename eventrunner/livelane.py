@@ -1,0 +1,229 @@
+"""The live lane: a lean socket.io endpoint for the crowd that only listens.
+
+Participants' pages and overlays never send commands, and there can be tens of thousands
+of them. python-socketio spends an asyncio task per recipient on every broadcast and
+several tasks per connection (reader, writer, pinger); that is what made a segment change
+take over a second to reach 10,000 phones. This lane speaks the same wire protocol
+(Engine.IO 4 over websocket, Socket.IO 5 packets) for the read-only namespaces, and keeps a
+connection down to a small object and the aiohttp websocket that carries it:
+
+- a broadcast encodes its packet and websocket frame once and writes those bytes to every
+  member's transport in one loop: no task, no queue, no per-client encode;
+- one sweep pings every connection on the Engine.IO heartbeat and drops the silent ones;
+- a client that cannot keep up (its send buffer grows past a limit) is dropped; it
+  reconnects and gets a fresh snapshot, which is how every client recovers anyway.
+
+Clients connect with `io("/public", {path: "/live/", transports: ["websocket"]})`.
+The full python-socketio server stays at `/socket.io/` for producers, for polling and for
+anything this lane does not speak. See docs/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from .wsframe import text_frame
+
+log = logging.getLogger(__name__)
+
+PATH = "/live/"
+MAX_CLIENT_MESSAGE = 16 * 1024
+MAX_SEND_BUFFER = 512 * 1024
+PING_FRAME = text_frame(b"2")
+
+# Engine.IO packet types (first character of a websocket message).
+EIO_CLOSE, EIO_PING, EIO_PONG, EIO_MESSAGE = "1", "2", "3", "4"
+# Socket.IO packet types (first character inside an Engine.IO message).
+SIO_CONNECT, SIO_DISCONNECT, SIO_EVENT, SIO_ACK, SIO_CONNECT_ERROR = "0", "1", "2", "3", "4"
+
+
+def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
+    """An Engine.IO message carrying a Socket.IO event: 42/public,["patch",{...}]."""
+    return b"42" + namespace.encode() + b',["' + event.encode() + b'",' + data_json + b"]"
+
+
+class LaneConnection:
+    __slots__ = ("namespaces", "next_ping", "pinged_at", "sid", "transport", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, next_ping: float) -> None:
+        self.sid = secrets.token_urlsafe(12)
+        self.ws = ws
+        self.transport = transport
+        self.namespaces: set[str] = set()
+        self.next_ping = next_ping
+        self.pinged_at: float | None = None
+
+    def write(self, frame: bytes) -> bool:
+        """Write a frame; False when the client is gone or too far behind (then dropped)."""
+        transport = self.transport
+        if transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > MAX_SEND_BUFFER:
+            transport.abort()
+            return False
+        transport.write(frame)
+        return True
+
+    def send(self, text: str | bytes) -> bool:
+        return self.write(text_frame(text.encode() if isinstance(text, str) else text))
+
+
+EventHandler = Callable[[str, Any], Any]
+
+
+class LiveLane:
+    """Serves read-only socket.io namespaces; `handlers` answer events that want an ack."""
+
+    def __init__(
+        self,
+        namespaces: tuple[str, ...],
+        on_connect: Callable[[str], bytes],  # namespace -> the message to greet with
+        handlers: dict[str, EventHandler],
+        ping_interval_s: float = 25.0,
+        ping_timeout_s: float = 20.0,
+    ) -> None:
+        # Insertion-ordered member "sets" per namespace; broadcast iterates these.
+        self.members: dict[str, dict[LaneConnection, None]] = {ns: {} for ns in namespaces}
+        self.on_connect = on_connect
+        self.handlers = handlers
+        self.ping_interval_s = ping_interval_s
+        self.ping_timeout_s = ping_timeout_s
+        self._handshake = {
+            "upgrades": [],
+            "pingInterval": int(ping_interval_s * 1000),
+            "pingTimeout": int(ping_timeout_s * 1000),
+            "maxPayload": MAX_CLIENT_MESSAGE,
+        }
+        self._connections: dict[LaneConnection, None] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def attach(self, app: web.Application) -> None:
+        app.router.add_get(PATH, self.handle)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._stop)
+
+    async def _start(self, _: web.Application) -> None:
+        self._sweeper = asyncio.create_task(self._heartbeat(), name="live-lane-heartbeat")
+
+    async def _stop(self, _: web.Application) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for connection in list(self._connections):
+            connection.transport.abort()
+
+    # --- one connection ----------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("EIO") != "4" or request.query.get("transport") != "websocket":
+            raise web.HTTPBadRequest(text="the live lane speaks Engine.IO 4 over websocket only")
+        ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_CLIENT_MESSAGE, autoping=True)
+        if not ws.can_prepare(request).ok:
+            raise web.HTTPBadRequest(text="expected a websocket upgrade")
+        await ws.prepare(request)
+        transport = request.transport
+        if transport is None:  # the client left during the handshake
+            return ws
+        connection = LaneConnection(ws, transport, time.monotonic() + self.ping_interval_s)
+        self._connections[connection] = None
+        connection.send(b"0" + orjson.dumps({"sid": connection.sid, **self._handshake}))
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    break  # binary packets are not part of this lane's protocol
+                self._on_message(connection, message.data)
+        finally:
+            self._forget(connection)
+        return ws
+
+    def _forget(self, connection: LaneConnection) -> None:
+        self._connections.pop(connection, None)
+        for members in self.members.values():
+            members.pop(connection, None)
+
+    def _on_message(self, connection: LaneConnection, text: str) -> None:
+        kind = text[:1]
+        if kind == EIO_PONG:
+            connection.pinged_at = None
+        elif kind == EIO_MESSAGE:
+            try:
+                self._on_socketio(connection, text[1:])
+            except (ValueError, TypeError, orjson.JSONDecodeError) as error:
+                log.debug("live lane: bad packet from %s: %s", connection.sid, error)
+        elif kind == EIO_CLOSE:
+            connection.transport.close()
+        # Engine.IO noops, client pings (an older protocol) and anything else: ignored.
+
+    def _on_socketio(self, connection: LaneConnection, packet: str) -> None:
+        kind, rest = packet[:1], packet[1:]
+        namespace = "/"
+        if rest.startswith("/"):
+            namespace, _, rest = rest.partition(",")
+        digits = 0
+        while digits < len(rest) and digits < 12 and rest[digits].isdigit():
+            digits += 1
+        ack_id, body = rest[:digits], rest[digits:]
+        scope = namespace + "," if namespace != "/" else ""
+        if kind == SIO_CONNECT:
+            if namespace not in self.members:
+                refusal = {"message": f"this endpoint serves {', '.join(self.members)} only"}
+                connection.send(f"4{SIO_CONNECT_ERROR}{scope}".encode() + orjson.dumps(refusal))
+                return
+            connection.namespaces.add(namespace)
+            self.members[namespace][connection] = None
+            connection.send(f"4{SIO_CONNECT}{scope}".encode() + orjson.dumps({"sid": connection.sid}))
+            connection.send(self.on_connect(namespace))
+        elif kind == SIO_DISCONNECT:
+            connection.namespaces.discard(namespace)
+            self.members.get(namespace, {}).pop(connection, None)
+        elif kind == SIO_EVENT and namespace in connection.namespaces:
+            arguments = orjson.loads(body) if body else None
+            if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], str):
+                return
+            handler = self.handlers.get(arguments[0])
+            if handler is None or not ack_id:
+                return  # like python-socketio: events nobody handles are dropped
+            reply = handler(namespace, arguments[1] if len(arguments) > 1 else None)
+            connection.send(f"4{SIO_ACK}{scope}{ack_id}".encode() + orjson.dumps([reply]))
+
+    # --- many connections ---------------------------------------------------------------
+
+    def broadcast(self, namespace: str, message: bytes) -> int:
+        """Write one encoded message to every member of `namespace`; returns how many."""
+        frame = text_frame(message)
+        sent = 0
+        for connection in list(self.members[namespace]):
+            if connection.write(frame):
+                sent += 1
+        return sent
+
+    async def _heartbeat(self) -> None:
+        # One sweep for all connections, instead of a sleeping task per socket.
+        period = min(1.0, self.ping_interval_s / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for connection in list(self._connections):
+                if connection.pinged_at is not None:
+                    if now - connection.pinged_at > self.ping_timeout_s:
+                        connection.transport.abort()  # silent too long: gone
+                elif now >= connection.next_ping:
+                    connection.pinged_at = now
+                    connection.next_ping = now + self.ping_interval_s
+                    connection.write(PING_FRAME)

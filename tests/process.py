@@ -1,0 +1,99 @@
+"""`eventrunner serve` as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from .builders import REPO
+from .conftest import PASSWORD, TOKEN
+
+START_TIMEOUT_S = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, args: list[str], data_dir: Path, port: int | None = None) -> None:
+        self.args = args
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        env = {
+            **os.environ,
+            "EVENTRUNNER_PRODUCER_PASSWORD": PASSWORD,
+            "EVENTRUNNER_API_TOKEN": TOKEN,
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eventrunner.cli",
+                "serve",
+                *self.args,
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        assert self.process.stdout is not None
+        # The server prints "ready" once it listens; reading its output is the event to wait on.
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("server exited before it was ready:\n" + "".join(self.output))
+            self.output.append(line)
+            if line.strip() == "ready":
+                return self
+        raise RuntimeError("server did not become ready:\n" + "".join(self.output))
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+async def command(url: str, body: dict) -> dict:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/api/show/commands", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as response,
+    ):
+        result = await response.json()
+        assert response.status == 200, result
+        return result
+
+
+async def show(url: str) -> dict:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/api/show") as response:
+        return await response.json()

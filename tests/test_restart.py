@@ -1,0 +1,78 @@
+"""The embedded store: a kill -9 mid-segment resumes the same show at the same point."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .builders import live_now_schedule
+from .process import ServerProcess, command, show
+
+
+def timing_and_program(doc: dict) -> tuple:
+    return doc["version"], doc["timing"], doc["program"]
+
+
+async def test_kill_9_mid_segment_resumes_the_same_point(tmp_path):
+    schedule = tmp_path / "day.yaml"
+    live_now_schedule(schedule)
+    server = ServerProcess([str(schedule)], tmp_path / "data").start()
+    try:
+        await command(server.url, {"command": "next"})  # guest early: an actual time to keep
+        await command(server.url, {"command": "extend", "minutes": 7, "shift_rest": True})
+        before = await show(server.url)
+        assert before["program"] | {"next_transition": 0} == {
+            "phase": "live",
+            "segment": "opening",
+            "cue": "guest",
+            "next_segment": "closing",
+            "held": False,
+            "next_transition": 0,
+        }
+        server.kill()  # SIGKILL: no shutdown code runs
+        server.start()
+        after = await show(server.url)
+        assert timing_and_program(after) == timing_and_program(before)
+        assert after["timing"]["segments"]["closing"]["planned_start"] == (
+            before["timing"]["segments"]["opening"]["actual_start"] + (2 * 60 + 7) * 60_000
+        )
+        # ...and it keeps going from there.
+        moved = await command(server.url, {"command": "next"})
+        assert moved["version"] == before["version"] + 1
+        assert (await show(server.url))["program"]["segment"] == "closing"
+    finally:
+        server.kill()
+
+
+async def test_restarting_the_demo_resumes_the_same_demo(tmp_path):
+    server = ServerProcess(["--demo"], tmp_path / "data").start()
+    try:
+        first = await show(server.url)
+        planned = first["timing"]["segments"]["livestream"]["planned_start"]
+        now_ms = time.time() * 1000
+        assert 60_000 < planned - now_ms <= 180_000  # two minutes out, on a whole minute
+        assert planned % 60_000 == 0
+        await command(server.url, {"command": "hold"})
+        server.kill()
+        server.start()
+        again = await show(server.url)
+        assert again["timing"] == first["timing"] and again["program"]["held"] is True
+    finally:
+        server.kill()
+
+
+async def test_a_data_dir_holding_another_show_is_not_overwritten(tmp_path):
+    server = ServerProcess(["--demo"], tmp_path / "data").start()
+    server.kill()
+    other = tmp_path / "day.yaml"
+    live_now_schedule(other)
+    refused = ServerProcess([str(other)], tmp_path / "data")
+    with pytest.raises(RuntimeError, match="holds the demo.*--reset"):
+        refused.start()
+    replaced = ServerProcess([str(other), "--reset"], tmp_path / "data").start()
+    try:
+        doc = await show(replaced.url)
+        assert doc["program"]["segment"] == "opening" and doc["version"] > 1
+    finally:
+        replaced.kill()
