@@ -48,8 +48,8 @@ class Recorder:
 
         return handler
 
-    async def wait_for(self, namespace: str, predicate, timeout: float = 5) -> dict[str, Any]:
-        async with asyncio.timeout(timeout), self._changed:
+    async def wait_for(self, namespace: str, predicate) -> dict[str, Any]:
+        async with asyncio.timeout(5), self._changed:
             await self._changed.wait_for(lambda: namespace in self.docs and predicate(self.docs[namespace]))
             return self.docs[namespace]
 

@@ -243,7 +243,7 @@ def test_a_dst_change_day_counts_real_time():
   - {id: dawn, title: Dawn, kind: other, start: "03:30", duration: 1h}
 """,
     ).plan
-    night, dawn = spring.segments
+    night, _dawn = spring.segments
     assert night.end_ms - night.start_ms == minutes(60)  # 01:30 EST to 03:30 EDT
     state = show.start_show(spring, night.start_ms + minutes(59))
     assert state.segment.id == "night" and remaining(state, night.start_ms + minutes(59)) == minutes(1)

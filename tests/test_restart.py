@@ -68,7 +68,7 @@ async def test_a_data_dir_holding_another_show_is_not_overwritten(tmp_path):
     other = tmp_path / "day.yaml"
     live_now_schedule(other)
     refused = ServerProcess([str(other)], tmp_path / "data")
-    with pytest.raises(RuntimeError, match="holds the demo.*--reset"):
+    with pytest.raises(RuntimeError, match=r"holds the demo.*--reset"):
         refused.start()
     replaced = ServerProcess([str(other), "--reset"], tmp_path / "data").start()
     try:
