@@ -57,7 +57,7 @@ class DocumentBuilder:
         private = audience == "producer"
         cue = state.current_cue
         cue_id = cue.id if cue and (private or cue.id in self._public_cues) else None
-        following = state.index + 1 if state.phase == "live" else state.index
+        following = state.index + 1
         program = {
             "phase": state.phase,
             "segment": state.segment.id,

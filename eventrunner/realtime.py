@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import socketio
+from aiohttp import web
 
 from .auth import ProducerAuth
 from .commands import BadCommand, Change, Dispatcher
@@ -116,9 +117,17 @@ class Realtime:
         )
         dispatcher.subscribe(self.broadcast)
 
-    def attach(self, app: Any) -> None:
+    def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
         self.lane.attach(app)
+        app.on_shutdown.append(self._close_sockets)
+
+    async def _close_sockets(self, _: web.Application) -> None:
+        # Open websockets would hold a stopping server for a minute, and their clients
+        # would wait for a ping timeout: drop them now so they reconnect at once.
+        if self.sio.eio.sockets:  # engine.io's disconnect-all fails on an empty server
+            await self.sio.eio.disconnect()
+        await self.sio.shutdown()
 
     def _snapshot(self, audience: Audience) -> dict[str, Any]:
         return {**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()}

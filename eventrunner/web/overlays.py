@@ -19,7 +19,9 @@ COMMON_OPTIONS = (
         "checkerboard background and a connection dot, for setting up (never on air)",
     ),
     Option("scale", "0.5 to 2", "scale the 1920x1080 layout for a smaller or larger canvas"),
+    Option("accent", "hex colour, e.g. e4003a", "the accent colour of plates and bars"),
 )
+ALIGN = Option("align", "left | right", "which side of the screen it sits on")
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,10 @@ OVERLAYS = (
         "lower-third",
         "Lower third",
         "Name and role from the rundown's lower-third cues.",
-        (Option("align", "left | right", "which side of the screen it sits on"),),
+        (ALIGN,),
     ),
-    Overlay("up-next", "Up next", "The next segment and its start time in the event's zone."),
-    Overlay("stat-card", "Stat card", "A figure with its label, 'as of' date and source."),
+    Overlay("up-next", "Up next", "The next segment and its start time in the event's zone.", (ALIGN,)),
+    Overlay("stat-card", "Stat card", "A figure with its label, 'as of' date and source.", (ALIGN,)),
     Overlay("quote-card", "Quote card", "A quote with its attribution."),
     Overlay("cta", "Call to action", "The call to action on air, with its link."),
 )

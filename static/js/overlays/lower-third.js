@@ -1,0 +1,16 @@
+/* Lower third: the cue in the lower_third slot (name and role). ?align=right mirrors it. */
+(function () {
+  'use strict';
+  var ER = window.ER;
+  var O = ER.overlay;
+
+  var graphic = new O.Graphic(document.querySelector('.lower-third'), function (root, cue) {
+    ER.setText(O.field(root, 'name'), cue.name || '');
+    ER.setText(O.field(root, 'role'), cue.role || '');
+  });
+
+  O.start(function (doc, d, now, instant) {
+    var on = d.graphics.lower_third;
+    graphic.update(on ? on.cue.id : null, on && on.cue, instant);
+  });
+})();

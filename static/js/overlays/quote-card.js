@@ -1,0 +1,19 @@
+/* Quote card: the card slot when it holds a quote cue (text, attribution). */
+(function () {
+  'use strict';
+  var ER = window.ER;
+  var O = ER.overlay;
+
+  var graphic = new O.Graphic(document.querySelector('.quote-card'), function (root, cue) {
+    var text = O.field(root, 'text');
+    ER.setText(text, cue.text || '');
+    text.className = 'text ' + O.lengthClass(cue.text);   // long quotes get smaller type
+    ER.setText(O.field(root, 'attribution'), cue.attribution || '');
+  });
+
+  O.start(function (doc, d, now, instant) {
+    var on = d.graphics.card;
+    var cue = on && on.cue.kind === 'quote' ? on.cue : null;
+    graphic.update(cue ? cue.id : null, cue, instant);
+  });
+})();

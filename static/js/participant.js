@@ -1,0 +1,256 @@
+/* Participant page: the server rendered everything; this adds the viewer's time zone,
+ * the live "on now / up next" box, schedule states, share links and copy buttons. */
+(function () {
+  'use strict';
+  var ER = window.ER;
+  var P = ER.program;
+  var ZONE_KEY = 'eventrunner.zone';
+  var MASTODON_KEY = 'eventrunner.mastodon';
+  var COMMON_ZONES = [
+    'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix',
+    'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Puerto_Rico',
+    'America/Mexico_City', 'America/Toronto', 'America/Sao_Paulo', 'Europe/London',
+    'Europe/Madrid', 'Europe/Berlin', 'Africa/Lagos', 'Asia/Kolkata', 'Asia/Manila',
+    'Australia/Sydney', 'UTC'
+  ];
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+  function field(name, root) { return $('[data-field="' + name + '"]', root); }
+
+  var embedded = ER.readEmbeddedDoc();
+  var contentKey = embedded ? ER.stableKey([embedded.event, embedded.rundown]) : '';
+  var eventZone = (embedded && embedded.event && embedded.event.timezone) || 'UTC';
+  var viewerZone = pickViewerZone();
+  var client = null;
+  var lastTimesKey = '';
+
+  function pickViewerZone() {
+    var stored = ER.storage.get(ZONE_KEY);
+    return stored && P.isValidZone(stored) ? stored : P.viewerZone();
+  }
+
+  // --- time zone picker -----------------------------------------------------------
+
+  function setupZonePicker() {
+    var select = $('#viewer-zone');
+    if (!select) return;
+    var detected = P.viewerZone();
+    var zones = [detected, eventZone].concat(COMMON_ZONES, [viewerZone]);
+    var seen = {};
+    zones.forEach(function (zone) {
+      if (seen[zone] || !P.isValidZone(zone)) return;
+      seen[zone] = true;
+      var label = P.zoneCity(zone) + (zone === detected ? ' (this device)' : '') +
+        (zone === eventZone ? ' (event time)' : '');
+      select.appendChild(ER.h('option', { value: zone, text: label }));
+    });
+    select.value = viewerZone;
+    select.addEventListener('change', function () {
+      viewerZone = select.value;
+      ER.storage.set(ZONE_KEY, viewerZone);
+      lastTimesKey = '';
+      render();
+    });
+    select.closest('.zone-picker').hidden = false;
+  }
+
+  // --- formatting -------------------------------------------------------------------
+
+  function range(start, end, zone, withZone) {
+    if (typeof start !== 'number') return '';
+    var text = P.formatTime(start, zone, null, { zoneName: withZone && typeof end !== 'number' });
+    if (typeof end === 'number') text += ' – ' + P.formatTime(end, zone, null, { zoneName: withZone });
+    return text;
+  }
+
+  /* "8:30 – 9:30 AM your time (Los Angeles)", or '' when it reads the same as event time. */
+  function localRange(start, end) {
+    if (typeof start !== 'number') return '';
+    var same = range(start, end, viewerZone, false) === range(start, end, eventZone, false) &&
+      P.dayKey(start, viewerZone) === P.dayKey(start, eventZone);
+    if (same) return '';
+    var otherDay = P.dayKey(start, viewerZone) !== P.dayKey(start, eventZone);
+    var text = P.formatTime(start, viewerZone, null, { weekday: otherDay });
+    if (typeof end === 'number') text += ' – ' + P.formatTime(end, viewerZone, null, {});
+    return text + ' your time (' + P.zoneCity(viewerZone) + ')';
+  }
+
+  function bothZones(start, end) {
+    var local = localRange(start, end);
+    return range(start, end, eventZone, true) + (local ? ' · ' + local : '');
+  }
+
+  // --- rendering --------------------------------------------------------------------
+
+  function renderTimes(doc) {
+    // Times only change with the document or the chosen zone, not every tick.
+    var key = doc.version + '|' + viewerZone;
+    if (key === lastTimesKey) return;
+    lastTimesKey = key;
+    $all('[data-segment]').forEach(function (row) {
+      var t = P.segmentTiming(doc, row.dataset.segment);
+      ER.setText(field('segment-time', row), range(t.planned_start, t.planned_end, eventZone, true));
+      ER.setText(field('segment-local', row), localRange(t.planned_start, t.planned_end));
+    });
+    var note = field('zone-note');
+    ER.setText(note, viewerZone === eventZone || !localRange(Date.now(), undefined)
+      ? 'Times are shown in the event\'s time zone (' + P.zoneCity(eventZone) + ').'
+      : 'Times are shown in the event\'s time zone (' + P.zoneCity(eventZone) + ') and in yours (' +
+        P.zoneCity(viewerZone) + ').');
+    var date = field('event-date');
+    if (date && doc.event) ER.setText(date, P.formatDate(doc.event.date, null, { long: true }));
+  }
+
+  function renderRows(doc) {
+    $all('[data-segment]').forEach(function (row) {
+      var state = P.segmentState(doc, row.dataset.segment);
+      if (row.dataset.state !== state) row.dataset.state = state;
+      ER.setText(field('segment-status', row), state === 'live' ? 'Live now' : state === 'done' ? 'Done' : '');
+    });
+  }
+
+  function statusText(d) {
+    if (d.phase === 'ended') return 'The program has ended. Thank you for taking action!';
+    if (d.phase === 'live' && d.held) return 'On hold: this part is running long.';
+    if (d.phase === 'live' && d.overtime) return 'Running a little over time.';
+    if (d.held) return 'Waiting to start.';
+    return '';
+  }
+
+  function linkButtons(links) {
+    var list = ER.h('ul', { class: 'links' });
+    (links || []).forEach(function (link) {
+      var url = ER.safeUrl(link.url);
+      if (!url) return;
+      list.appendChild(ER.h('li', null, [
+        ER.h('a', { class: 'button button-' + (link.kind || 'info'), href: url, text: link.label })
+      ]));
+    });
+    return list;
+  }
+
+  var nowLinksFor = null;
+  function renderNow(doc, d) {
+    var box = $('.now-next');
+    if (!box) return;
+    box.dataset.phase = d.phase;
+    if (d.held) box.dataset.held = 'true'; else delete box.dataset.held;
+    box.dataset.overtime = d.overtime ? 'true' : 'false';
+    ER.setText(field('now-label', box), d.label);
+    ER.setText(field('now-title', box), d.segment ? d.segment.title : '');
+    ER.setText(field('now-time', box), d.segment && d.phase !== 'ended'
+      ? bothZones(d.timing.planned_start, d.timing.planned_end) : '');
+    ER.setText(field('now-status', box), statusText(d));
+
+    var line = $('.countdown-line', box);
+    line.hidden = d.countdown === null;
+    ER.setText(field('countdown-label', box),
+      d.phase === 'live' ? (d.overtime ? 'Over time by' : 'Ends in') : 'Starts in');
+    // Over-time reads "Over time by 0:42" here; the sign is for the console and overlays.
+    ER.setText(field('countdown', box), d.countdown === null ? ''
+      : P.formatCountdown(d.overtime ? -d.countdown : d.countdown));
+
+    // The on-now segment's buttons (watch, register...), rebuilt only when it changes.
+    var linksKey = d.phase === 'ended' || !d.segment ? '' : d.segment.id + '|' + doc.version;
+    if (linksKey !== nowLinksFor) {
+      nowLinksFor = linksKey;
+      var holder = field('now-links', box);
+      holder.textContent = '';
+      if (linksKey) holder.appendChild(linkButtons(d.segment.links));
+    }
+
+    // Live: the segment after this one; pending/gap: the one after the upcoming one.
+    var next = d.next;
+    field('next-line', box).hidden = !next;
+    ER.setText(field('next-title', box), next ? next.title : '');
+    ER.setText(field('next-time', box), next
+      ? 'at ' + bothZones(d.nextTiming.planned_start, undefined) : '');
+  }
+
+  function render() {
+    var doc = client && client.doc ? client.doc : embedded;
+    if (!doc) return;
+    var d = P.derive(doc, client ? client.now() : Date.now());
+    renderNow(doc, d);
+    renderRows(doc);
+    renderTimes(doc);
+  }
+
+  function onDoc(doc) {
+    // The schedule's text is rendered by the server: if the organizers changed it
+    // (a new schedule loaded), fetch the page again rather than rebuild it here.
+    var key = ER.stableKey([doc.event, doc.rundown]);
+    if (contentKey && key !== contentKey) {
+      contentKey = key;
+      setTimeout(function () { window.location.reload(); }, Math.random() * 5000);
+    }
+    if (doc.event && doc.event.timezone) eventZone = doc.event.timezone;
+    render();
+  }
+
+  // --- share links and copy buttons ---------------------------------------------------
+
+  /* "https://mastodon.online/" or "@me@mas.to" -> "mastodon.online" / "mas.to". */
+  function mastodonHost(input) {
+    var text = String(input || '').trim().toLowerCase();
+    text = text.replace(/^https?:\/\//, '').replace(/^@?[^@\/]+@/, '').split('/')[0];
+    return /^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d{1,5})?$/.test(text) ? text : null;
+  }
+
+  function setupShare() {
+    var stored = mastodonHost(ER.storage.get(MASTODON_KEY)) || 'mastodon.social';
+    var inputs = $all('.mastodon-instance');
+    function update(host) {
+      $all('.post').forEach(function (post) {
+        var text = encodeURIComponent($('.post-text', post).textContent.trim());
+        $('[data-share="x"]', post).setAttribute('href', 'https://twitter.com/intent/tweet?text=' + text);
+        $('[data-share="bluesky"]', post).setAttribute('href', 'https://bsky.app/intent/compose?text=' + text);
+        $('[data-share="mastodon"]', post).setAttribute('href', 'https://' + host + '/share?text=' + text);
+      });
+    }
+    inputs.forEach(function (input) {
+      input.value = stored;
+      input.addEventListener('change', function () {
+        var host = mastodonHost(input.value);
+        input.setAttribute('aria-invalid', host ? 'false' : 'true');
+        if (!host) return;
+        inputs.forEach(function (other) { other.value = host; });
+        ER.storage.set(MASTODON_KEY, host);
+        update(host);
+      });
+    });
+    update(stored);
+  }
+
+  function setupCopy() {
+    $all('[data-copy]').forEach(function (button) {
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        var source = document.getElementById(button.dataset.copy);
+        if (!source) return;
+        ER.copyText(source.textContent.trim()).then(function (ok) {
+          button.textContent = ok ? 'Copied' : 'Select and copy by hand';
+          setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
+  }
+
+  function setupConnectionText() {
+    var text = field('connection-text');
+    client.onConnection = function (connected) {
+      ER.setText(text, connected ? 'Live: this page updates by itself.'
+        : 'Reconnecting… the schedule above may be out of date.');
+    };
+  }
+
+  setupZonePicker();
+  setupShare();
+  setupCopy();
+  client = ER.connect('/public', onDoc);
+  setupConnectionText();
+  render();
+  ER.tick(render);
+})();

@@ -1,0 +1,331 @@
+/* Producer console: show clock, rundown with Go/Take, graphics on air, commands with
+ * keyboard shortcuts, overlay URLs. All commands go over the /producer socket. */
+(function () {
+  'use strict';
+  var ER = window.ER;
+  var P = ER.program;
+  var h = ER.h;
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+  function field(name, root) { return $('[data-field="' + name + '"]', root); }
+
+  var localZone = P.viewerZone();
+  var eventZone = 'UTC';
+  var client = null;
+  var rundownKey = '';
+  var timesVersion = -1;
+  var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
+
+  // --- formatting -------------------------------------------------------------------
+
+  function t(ms, seconds) {
+    return P.formatTime(ms, eventZone, null, { seconds: seconds });
+  }
+
+  /* Event-zone text, and the producer's own zone when it differs (tooltip + second line). */
+  function fillTime(cell, ms, endMs, seconds) {
+    if (typeof ms !== 'number') {
+      ER.setText(cell.firstChild, '');
+      ER.setText(cell.lastChild, '');
+      cell.removeAttribute('title');
+      return;
+    }
+    var main = t(ms, seconds) + (typeof endMs === 'number' ? ' – ' + t(endMs, seconds) : '');
+    ER.setText(cell.firstChild, main);
+    var local = '';
+    if (localZone !== eventZone) {
+      local = P.formatTime(ms, localZone, null, { seconds: seconds }) +
+        (typeof endMs === 'number' ? ' – ' + P.formatTime(endMs, localZone, null, { seconds: seconds }) : '');
+      if (local === main) local = '';
+    }
+    // The second line is the producer's own zone (named in the note above the table).
+    ER.setText(cell.lastChild, local);
+    if (local) cell.setAttribute('title', 'Your time (' + P.zoneCity(localZone) + '): ' + local);
+    else cell.removeAttribute('title');
+  }
+
+  function cueSummary(cue) {
+    switch (cue.kind) {
+      case 'lower_third': return cue.name + (cue.role ? ' — ' + cue.role : '');
+      case 'stat': return cue.figure + ' ' + cue.label + ' (as of ' + P.formatDate(cue.as_of) + '; ' + cue.source + ')';
+      case 'quote': return '“' + cue.text + '” — ' + cue.attribution;
+      case 'cta': return cue.text + (cue.url ? ' · ' + cue.url : '');
+      default: return cue.text || '';
+    }
+  }
+
+  // --- rundown ------------------------------------------------------------------------
+
+  function timeCell() {
+    return h('td', { class: 'time' }, [h('span'), h('span', { class: 'local' })]);
+  }
+
+  function buildRundown(doc) {
+    var body = field('rundown');
+    body.textContent = '';
+    (doc.rundown || []).forEach(function (segment) {
+      body.appendChild(h('tr', { class: 'seg-row', dataset: { rowSegment: segment.id } }, [
+        h('td', null, [h('button', {
+          type: 'button', class: 'btn btn-small', 'data-command': 'jump', 'data-segment': segment.id,
+          'aria-label': 'Go to ' + segment.title, text: 'Go'
+        })]),
+        timeCell(),
+        timeCell(),
+        h('td', { class: 'item' }, [
+          h('span', { class: 'seg-title', text: segment.title }), ' ',
+          h('span', { class: 'badge', text: segment.kind.replace(/_/g, ' ') }), ' ',
+          h('span', { class: 'row-state', dataset: { field: 'row-state' } }),
+          segment.notes ? h('div', { class: 'notes', text: 'Note: ' + segment.notes }) : null
+        ]),
+        h('td')
+      ]));
+      (segment.cues || []).forEach(function (cue) {
+        var graphic = !!P.GRAPHIC_KINDS[cue.kind];
+        body.appendChild(h('tr', { class: 'cue-row', dataset: { rowCue: cue.id, kind: cue.kind } }, [
+          h('td', null, [h('button', {
+            type: 'button', class: 'btn btn-small', 'data-command': 'jump', 'data-cue': cue.id,
+            'aria-label': 'Go to cue ' + cue.id, text: 'Go'
+          })]),
+          timeCell(),
+          timeCell(),
+          h('td', { class: 'item' }, [
+            h('span', { class: 'cue-kind', text: KIND_LABELS[cue.kind] || cue.kind }), ' ',
+            h('span', { class: 'cue-text', title: cueSummary(cue), text: cueSummary(cue) }),
+            cue.take === 'manual' ? h('span', { class: 'manual', text: ' (manual take)' }) : null
+          ]),
+          h('td', null, graphic ? [
+            h('button', { type: 'button', class: 'btn btn-small btn-take', 'data-command': 'take',
+              'data-cue': cue.id, 'aria-label': 'Take ' + cue.id, text: 'Take' }),
+            h('span', { class: 'on-air-badge', text: 'On air' })
+          ] : [])
+        ]));
+      });
+    });
+    timesVersion = -1;
+  }
+
+  function renderRundownTimes(doc) {
+    if (timesVersion === doc.version) return;
+    timesVersion = doc.version;
+    $all('[data-row-segment]').forEach(function (row) {
+      var timing = P.segmentTiming(doc, row.dataset.rowSegment);
+      var cells = row.querySelectorAll('td.time');
+      fillTime(cells[0], timing.planned_start, timing.planned_end, false);
+      fillTime(cells[1], timing.actual_start, timing.actual_end, true);
+    });
+    $all('[data-row-cue]').forEach(function (row) {
+      var timing = P.cueTiming(doc, row.dataset.rowCue);
+      var cells = row.querySelectorAll('td.time');
+      fillTime(cells[0], timing.planned, undefined, true);
+      fillTime(cells[1], timing.actual, undefined, true);
+    });
+  }
+
+  function renderRundownState(doc, d) {
+    var onAir = {};
+    P.SLOTS.forEach(function (slot) { if (d.graphics[slot]) onAir[d.graphics[slot].cue.id] = true; });
+    var liveSegment = d.phase === 'live' && d.segment ? d.segment.id : null;
+    $all('[data-row-segment]').forEach(function (row) {
+      var state = P.segmentState(doc, row.dataset.rowSegment);
+      var upcoming = d.phase !== 'live' && d.segment && d.segment.id === row.dataset.rowSegment;
+      if (row.dataset.state !== state) row.dataset.state = state;
+      row.classList.toggle('is-current', state === 'live' || !!upcoming);
+      ER.setText(field('row-state', row), state === 'live' ? (d.held ? 'on air · held' : 'on air')
+        : upcoming ? 'up next' : state === 'done' ? 'done' : '');
+    });
+    $all('[data-row-cue]').forEach(function (row) {
+      var id = row.dataset.rowCue;
+      var found = P.cue(doc, id);
+      var inLive = found && found.segment.id === liveSegment;
+      row.classList.toggle('is-live-segment', !!inLive);
+      row.classList.toggle('is-current', !!(inLive && doc.program.cue === id));
+      row.classList.toggle('is-done', P.cueTiming(doc, id).actual !== undefined);
+      row.dataset.onAir = onAir[id] ? 'true' : 'false';
+    });
+  }
+
+  // --- clock and graphics -------------------------------------------------------------
+
+  function renderClock(doc, d, now) {
+    var panel = $('.clock-panel');
+    panel.dataset.phase = d.phase;
+    panel.dataset.held = d.held ? 'true' : 'false';
+    panel.dataset.overtime = d.overtime ? 'true' : 'false';
+    ER.setText(field('now-label', panel), d.label);
+    ER.setText(field('now-title', panel), d.segment ? d.segment.title : '');
+    ER.setText(field('now-cue', panel), d.cue ? (KIND_LABELS[d.cue.kind] || d.cue.kind) + ': ' + cueSummary(d.cue) : '');
+    var held = field('held', panel);
+    held.hidden = !d.held;
+    ER.setText(held, d.held && typeof d.heldSince === 'number'
+      ? 'Held since ' + t(d.heldSince, true) + ' (' + P.formatElapsed(now - d.heldSince) + ')' : 'Held');
+    field('overtime', panel).hidden = !d.overtime;
+    ER.setText(field('elapsed', panel), d.elapsed === null ? '–' : P.formatElapsed(d.elapsed));
+    ER.setText(field('remaining-label', panel), d.phase === 'live' ? (d.overtime ? 'Over time' : 'Remaining')
+      : d.phase === 'ended' ? 'Remaining' : 'Starts in');
+    ER.setText(field('remaining', panel), d.countdown === null ? '–' : P.formatCountdown(d.countdown));
+    ER.setText(field('planned', panel), d.segment && d.phase !== 'ended'
+      ? t(d.timing.planned_start) + ' – ' + P.formatTime(d.timing.planned_end, eventZone, null, { zoneName: true }) : '–');
+    ER.setText(field('next-title', panel), d.next ? d.next.title : '—');
+    ER.setText(field('next-time', panel), d.next && typeof d.nextTiming.planned_start === 'number'
+      ? 'at ' + t(d.nextTiming.planned_start) : '');
+    ER.setText(field('clock-now', panel), P.formatTime(now, eventZone, null, { seconds: true, zoneName: true }));
+
+    var holdButton = $('[data-command="hold"]');
+    holdButton.setAttribute('aria-pressed', d.held ? 'true' : 'false');
+    ER.setText(field('hold-label', holdButton), d.held ? 'Resume' : 'Hold');
+  }
+
+  function renderOnAir(d, now) {
+    $all('.slot').forEach(function (li) {
+      var g = d.graphics[li.dataset.slot];
+      li.dataset.onAir = g ? 'true' : 'false';
+      ER.setText(field('slot-content', li), g ? cueSummary(g.cue) : '—');
+      ER.setText(field('slot-until', li), g && typeof g.until === 'number'
+        ? 'off in ' + P.formatCountdown(g.until - now) : '');
+      $('[data-command="clear"]', li).hidden = !g;
+    });
+  }
+
+  function render() {
+    var doc = client && client.doc;
+    if (!doc) return;
+    var now = client.now();
+    var d = P.derive(doc, now);
+    renderClock(doc, d, now);
+    renderRundownTimes(doc);
+    renderRundownState(doc, d);
+    renderOnAir(d, now);
+  }
+
+  function onDoc(doc) {
+    if (doc.event && doc.event.timezone) eventZone = doc.event.timezone;
+    // Rebuild the table only when the schedule itself changed, not on every patch.
+    var key = ER.stableKey(doc.rundown || []);
+    if (key !== rundownKey) {
+      rundownKey = key;
+      buildRundown(doc);
+      ER.setText(field('zone-note'), 'Times in ' + eventZone +
+        (localZone !== eventZone ? '; the grey line under each time is yours (' + localZone + ').' : '.'));
+    }
+    render();
+  }
+
+  // --- commands ---------------------------------------------------------------------
+
+  function setStatus(text, kind) {
+    var status = field('status');
+    status.dataset.kind = kind || '';
+    ER.setText(status, text);
+  }
+
+  function describe(payload) {
+    var text = payload.command;
+    if (payload.segment) text += ' ' + payload.segment;
+    if (payload.cue) text += ' ' + payload.cue;
+    if (payload.slot) text += ' ' + payload.slot;
+    if (payload.minutes) text += ' ' + payload.minutes + ' min' + (payload.shift_rest ? ' (shift the rest)' : '');
+    return text;
+  }
+
+  function send(payload) {
+    var what = describe(payload);
+    var sentAt = client.now();
+    setStatus('Sending ' + what + '…', 'pending');
+    client.command(payload).then(function (reply) {
+      var ok = reply && reply.ok;
+      var result = ok ? 'done (version ' + reply.version + ')' : 'refused: ' + ((reply && reply.error) || 'unknown error');
+      setStatus(what + ': ' + result, ok ? 'ok' : 'error');
+      ER.setText(field('last-command'), what + ' at ' + t(sentAt, true) + ' — ' + (ok ? 'ok' : 'refused'));
+    });
+  }
+
+  /* Build the command object a button (or shortcut) stands for. */
+  function payloadFor(el) {
+    var name = el.dataset.command;
+    var payload = { command: name };
+    if (name === 'hold' && client.doc && client.doc.program && client.doc.program.held) payload.command = 'resume';
+    if (el.dataset.segment) payload.segment = el.dataset.segment;
+    if (el.dataset.cue) payload.cue = el.dataset.cue;
+    if (el.dataset.slot) payload.slot = el.dataset.slot;
+    if (name === 'extend' || name === 'shorten') {
+      payload.minutes = parseInt(el.dataset.minutes, 10) || 1;
+      payload.shift_rest = !!field('shift-rest').checked;
+    }
+    return payload;
+  }
+
+  function run(el) {
+    var payload = payloadFor(el);
+    if (payload.command === 'reset' &&
+        !window.confirm('Reset the show to the plan? Everything done by hand today is undone.')) return;
+    send(payload);
+  }
+
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-command]');
+    if (button) run(button);
+    // A mouse click leaves focus on the button (or checkbox), where Space would press
+    // it again instead of meaning "next". Keyboard users (detail 0) keep their focus.
+    var control = button || event.target.closest('input[type="checkbox"]');
+    if (control && event.detail > 0) control.blur();
+  });
+
+  /* Typing in a field must not fire shortcuts; a checkbox is not typing. */
+  function isTyping(el) {
+    if (el.closest('textarea, select, [contenteditable=""], [contenteditable="true"]')) return true;
+    var input = el.closest('input');
+    return !!input && !/^(checkbox|radio|button|submit|reset|range|color|file)$/.test(input.type);
+  }
+
+  var SHORTCUTS = {
+    ' ': '[data-command="next"]', ArrowRight: '[data-command="next"]',
+    ArrowLeft: '[data-command="previous"]', h: '[data-command="hold"]', s: '[data-command="start_now"]',
+    '+': '[data-command="extend"][data-minutes="1"]', '=': '[data-command="extend"][data-minutes="1"]',
+    '-': '[data-command="shorten"][data-minutes="1"]', _: '[data-command="shorten"][data-minutes="1"]',
+    c: '[data-command="clear"]:not([data-slot])'
+  };
+
+  document.addEventListener('keydown', function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    var target = event.target;
+    if (isTyping(target)) return;
+    // Space and Enter on a focused control keep their usual meaning.
+    if ((event.key === ' ' || event.key === 'Enter') && target.closest('button, a, summary, input')) return;
+    var selector = SHORTCUTS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (!selector) return;
+    event.preventDefault();
+    run($(selector));
+  });
+
+  // --- overlay URLs -------------------------------------------------------------------
+
+  function setupOverlays() {
+    $all('.overlay-url').forEach(function (input) {
+      input.value = window.location.origin + input.dataset.path;
+      input.addEventListener('focus', function () { input.select(); });
+    });
+    $all('[data-copy-url]').forEach(function (button) {
+      button.addEventListener('click', function () {
+        var input = document.getElementById(button.dataset.copyUrl);
+        ER.copyText(input.value).then(function (ok) {
+          ER.setText(button, ok ? 'Copied' : 'Copy failed');
+          setTimeout(function () { ER.setText(button, 'Copy'); }, 1500);
+        });
+      });
+    });
+  }
+
+  setupOverlays();
+  client = ER.connect('/producer', onDoc);
+  client.onConnection = function (connected) {
+    ER.setText(field('connection'), connected ? 'Connected' : 'Disconnected — retrying; the screen shows the last state');
+  };
+  client.socket && client.socket.on('connect_error', function (err) {
+    // /producer refuses a handshake without a valid session: say so instead of spinning.
+    if (!client.socket.active) setStatus('The server refused the console connection (' + err.message +
+      '). Your session may have expired: reload the page to sign in.', 'error');
+  });
+  if (client.doc) onDoc(client.doc);
+  ER.tick(render);
+})();

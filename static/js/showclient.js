@@ -1,0 +1,310 @@
+/* eventrunner live client: keeps a local copy of the show document in step with the
+ * server over socket.io (see docs/PROTOCOL.md) and estimates the server clock.
+ * ES2020 on purpose: OBS 28 embeds Chromium 103. */
+(function () {
+  'use strict';
+  var ER = (window.ER = window.ER || {});
+
+  var SYNC_BURST = 5;          // pings at connect; keep the one with the smallest round trip
+  var RESYNC_MS = 60000;       // one more ping a minute after
+  var SYNC_SAMPLES = 8;        // a sliding window, so a drifting clock is followed
+  var ACK_TIMEOUT_MS = 10000;
+  var RETRY_MIN_MS = 1000;     // our own reconnect loop for server-side disconnects
+  var RETRY_MAX_MS = 10000;
+  var LANE_ATTEMPTS = 3;       // failed live-lane connects before falling back to polling
+
+  function isObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  }
+
+  /* RFC 7386 JSON Merge Patch. Returns a new object; never mutates its inputs, so
+   * renderers may compare old and new sub-objects by reference. */
+  function mergePatch(target, patch) {
+    if (!isObject(patch)) return patch;
+    var result = {};
+    var base = isObject(target) ? target : {};
+    Object.keys(base).forEach(function (key) { result[key] = base[key]; });
+    Object.keys(patch).forEach(function (key) {
+      var value = patch[key];
+      if (value === null) delete result[key];
+      else result[key] = isObject(value) ? mergePatch(result[key], value) : value;
+    });
+    return result;
+  }
+  ER.mergePatch = mergePatch;
+
+  /* The document the server embedded in the page (with server_time), or null. */
+  function readEmbeddedDoc() {
+    var el = document.getElementById('show-doc');
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+  ER.readEmbeddedDoc = readEmbeddedDoc;
+
+  function withoutServerTime(full) {
+    var doc = {};
+    Object.keys(full).forEach(function (key) { if (key !== 'server_time') doc[key] = full[key]; });
+    return doc;
+  }
+
+  function setBodyData(key, value) {
+    if (document.body && document.body.dataset[key] !== value) document.body.dataset[key] = value;
+  }
+
+  /* connect('/public', onDoc) -> client with .doc, .now(), .command(), .connected.
+   * onDoc(doc) runs after every change, including once right away from the embedded doc. */
+  ER.connect = function (namespace, onDoc, options) {
+    options = options || {};
+    var client = {
+      doc: null,
+      connected: false,
+      offset: 0,        // server_time - Date.now(), in ms
+      rtt: Infinity,    // round trip of the sample the offset comes from
+      socket: null,
+      now: function () { return Date.now() + client.offset; },
+      command: command,
+      onConnection: null // optional callback(connected)
+    };
+    var samples = [];
+    var snapshotPending = false;
+    var retryTimer = null;
+    var retryAttempts = 0;
+    var resyncTimer = null;
+
+    function changed() {
+      setBodyData('version', String(client.doc.version));
+      try { onDoc(client.doc); } catch (e) { console.error(e); }
+    }
+
+    function replace(full) {
+      if (!isObject(full) || typeof full.version !== 'number') return;
+      // Without a sync sample yet, server_time is a rough offset (off by one-way latency).
+      if (samples.length === 0 && typeof full.server_time === 'number') {
+        client.offset = full.server_time - Date.now();
+      }
+      client.doc = withoutServerTime(full);
+      changed();
+    }
+
+    function requestSnapshot() {
+      if (snapshotPending || !client.socket || !client.socket.connected) return;
+      snapshotPending = true;
+      client.socket.timeout(ACK_TIMEOUT_MS).emit('snapshot', function (err, full) {
+        snapshotPending = false;
+        if (err) { requestSnapshot(); return; }
+        // Acks arrive in order with patches, so this is never older than what we hold,
+        // but a version check costs nothing.
+        if (full && (!client.doc || full.version >= client.doc.version)) replace(full);
+      });
+    }
+
+    function onPatch(msg) {
+      if (!msg || typeof msg.version !== 'number' || !client.doc) return;
+      if (msg.version <= client.doc.version) return;          // already have it
+      if (msg.version !== client.doc.version + 1 || !isObject(msg.patch)) {
+        requestSnapshot();                                     // a gap: start over
+        return;
+      }
+      var doc = mergePatch(client.doc, msg.patch);
+      doc.version = msg.version;
+      client.doc = doc;
+      changed();
+    }
+
+    /* Clock offset: offset = server_time - (t + received_at) / 2, from the round trip
+     * with the smallest delay among the last few samples. */
+    function syncOnce(then) {
+      if (!client.socket || !client.socket.connected) return;
+      var t = Date.now();
+      client.socket.timeout(ACK_TIMEOUT_MS).emit('sync', { t: t }, function (err, reply) {
+        var received = Date.now();
+        if (!err && reply && reply.t === t && typeof reply.server_time === 'number') {
+          samples.push({ rtt: received - t, offset: reply.server_time - (t + received) / 2 });
+          if (samples.length > SYNC_SAMPLES) samples.shift();
+          var best = samples.reduce(function (a, b) { return b.rtt < a.rtt ? b : a; });
+          client.offset = best.offset;
+          client.rtt = best.rtt;
+        }
+        if (then) then();
+      });
+    }
+
+    function syncBurst(left) {
+      if (left > 0) syncOnce(function () { syncBurst(left - 1); });
+    }
+
+    function backoff() {
+      var base = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * Math.pow(2, retryAttempts));
+      retryAttempts += 1;
+      return base * (0.5 + Math.random());   // jitter so a restart is not a stampede
+    }
+
+    /* socket.io gives up after a server-side disconnect or a refused namespace; we don't. */
+    function retryLater() {
+      if (retryTimer) return;
+      retryTimer = setTimeout(function () {
+        retryTimer = null;
+        if (!client.socket.connected && !client.socket.active) client.socket.connect();
+      }, backoff());
+    }
+
+    function setConnected(value) {
+      client.connected = value;
+      setBodyData('connection', value ? 'connected' : 'disconnected');
+      if (client.onConnection) client.onConnection(value);
+    }
+
+    function command(payload) {
+      return new Promise(function (resolve) {
+        if (!client.socket || !client.socket.connected) {
+          resolve({ ok: false, error: 'not connected to the server' });
+          return;
+        }
+        client.socket.timeout(ACK_TIMEOUT_MS).emit('command', payload, function (err, reply) {
+          if (err) resolve({ ok: false, error: 'no answer from the server' });
+          else resolve(reply || { ok: false, error: 'empty answer from the server' });
+        });
+      });
+    }
+
+    // 1. Render at once from the document embedded in the page.
+    setBodyData('connection', 'disconnected');
+    var embedded = readEmbeddedDoc();
+    if (embedded) replace(embedded);
+
+    // 2. Then go live.
+    if (typeof window.io !== 'function') {
+      console.error('socket.io client missing');
+      return client;
+    }
+    // Overlays and participants listen on the live lane, the server's lean broadcast
+    // path (websocket only). Should websockets be blocked on the way, fall back to the
+    // full socket.io endpoint, which can also poll.
+    var lane = namespace !== '/producer';
+    var laneFailures = 0;
+    ER.client = client;   // the page's one client, for the console and for tests
+    open();
+
+    function open() {
+      var ioOptions = {
+        path: lane ? '/live/' : '/socket.io/',
+        transports: lane ? ['websocket'] : ['websocket', 'polling'],
+        reconnection: true,
+        reconnectionDelay: 1000 + Math.floor(Math.random() * 1000),   // spread a crowd out
+        reconnectionDelayMax: 10000,
+        randomizationFactor: 0.5
+      };
+      if (options.auth) ioOptions.auth = options.auth;
+      var socket = window.io(namespace, ioOptions);
+      client.socket = socket;
+
+      socket.on('connect', function () {
+        retryAttempts = 0;
+        laneFailures = -Infinity;   // the lane works here: never fall back
+        setConnected(true);
+        syncBurst(SYNC_BURST);
+        clearInterval(resyncTimer);
+        resyncTimer = setInterval(function () { syncOnce(); }, RESYNC_MS);
+      });
+      socket.on('disconnect', function (reason) {
+        // Keep the last state on screen; only the connection marker changes.
+        setConnected(false);
+        snapshotPending = false;
+        clearInterval(resyncTimer);
+        if (reason === 'io server disconnect' || !socket.active) retryLater();
+      });
+      socket.on('connect_error', function () {
+        setConnected(false);
+        laneFailures += 1;
+        if (lane && laneFailures >= LANE_ATTEMPTS) {
+          lane = false;
+          socket.off();
+          socket.close();
+          open();
+          return;
+        }
+        if (!socket.active) retryLater();   // refused by the server: socket.io won't retry
+      });
+      socket.on('show', replace);
+      socket.on('patch', onPatch);
+    }
+    return client;
+  };
+
+  /* Calls render() every 250 ms and whenever the page or OBS source becomes visible:
+   * timers are throttled while hidden, so renderers work from absolute state. */
+  ER.tick = function (render) {
+    setInterval(render, 250);
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden) render();
+    });
+    window.addEventListener('obsSourceVisibleChanged', function () { render(); });
+  };
+
+  /* Set text only when it differs: keeps the DOM (and screen readers) quiet. */
+  ER.setText = function (el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  };
+
+  /* Builds an element: h('a', {class: 'x', href: u}, [children]). Strings become text. */
+  ER.h = function (tag, attrs, children) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (key) {
+        var value = attrs[key];
+        if (value === undefined || value === null || value === false) return;
+        if (key === 'text') el.textContent = value;
+        else if (key === 'dataset') Object.keys(value).forEach(function (k) { el.dataset[k] = value[k]; });
+        else el.setAttribute(key, value === true ? '' : String(value));
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    });
+    return el;
+  };
+
+  /* Only http(s) and mailto links reach an href. */
+  ER.safeUrl = function (url) {
+    return typeof url === 'string' && /^(https?:|mailto:)/i.test(url.trim()) ? url.trim() : null;
+  };
+
+  /* Copy text to the clipboard; falls back to a hidden textarea outside secure contexts. */
+  ER.copyText = function (text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(function () { return true; }, fallback);
+    }
+    return Promise.resolve(fallback());
+    function fallback() {
+      var area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      area.remove();
+      return ok;
+    }
+  };
+
+  /* JSON with sorted keys, to compare documents by content: the embedded copy (Jinja's
+   * tojson sorts keys) and the socket's copy differ in key order only. */
+  ER.stableKey = function stableKey(value) {
+    if (Array.isArray(value)) return '[' + value.map(stableKey).join(',') + ']';
+    if (value && typeof value === 'object') {
+      return '{' + Object.keys(value).sort().map(function (k) {
+        return JSON.stringify(k) + ':' + stableKey(value[k]);
+      }).join(',') + '}';
+    }
+    return JSON.stringify(value);
+  };
+
+  ER.storage = {
+    get: function (key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } },
+    set: function (key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
+  };
+})();
