@@ -218,3 +218,13 @@ async def test_login_rejects_a_wrong_password_and_is_rate_limited(running):
             statuses.append(response.status)
         assert "eventrunner_producer" not in response.cookies
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429
+
+
+async def test_the_public_api_is_rate_limited_per_client(running):
+    async with aiohttp.ClientSession() as session:
+        statuses = [(await session.get(f"{running.url}/api/show")).status for _ in range(62)]
+        limited = await session.get(f"{running.url}/api/show")
+        assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
+        # Sockets and static files are never limited per address (carrier NAT, reconnect storms).
+        assert (await session.get(f"{running.url}/static/js/showclient.js")).status == 200
+    assert statuses[:60] == [200] * 60 and statuses[-1] == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -39,15 +40,16 @@ def security_headers() -> Callable[[web.Request, Handler], Awaitable[web.StreamR
     return middleware
 
 
-def rate_limits(
-    limits: list[tuple[str, str | None, RateLimiter]],
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """`limits`: (path prefix, method or None for any, limiter); the first match applies."""
+Rule = tuple[re.Pattern[str], str | None, RateLimiter]
+
+
+def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """`rules`: (path pattern, method or None for any, limiter); the first match applies."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        for prefix, method, limiter in limits:
-            if request.path.startswith(prefix) and method in (None, request.method):
+        for pattern, method, limiter in rules:
+            if pattern.fullmatch(request.path) and method in (None, request.method):
                 wait = limiter.retry_after(request.remote or "unknown")
                 if wait > 0:
                     return web.json_response(
@@ -61,10 +63,11 @@ def rate_limits(
     return middleware
 
 
-def default_rate_limits() -> list[tuple[str, str | None, RateLimiter]]:
+def default_rate_limits() -> list[Rule]:
+    # Socket handshakes and static files are not limited per address: a rally's phones
+    # can all share one carrier-NAT address, and a restart reconnects everyone at once.
     return [
-        ("/producer/login", "POST", RateLimiter(per_minute=10, burst=5)),
-        ("/api/", None, RateLimiter(per_minute=240, burst=60)),
-        # Many phones can share one address (carrier NAT): the page limit is generous.
-        ("/", "GET", RateLimiter(per_minute=600, burst=200)),
+        (re.compile(r"/producer/login"), "POST", RateLimiter(per_minute=10, burst=5)),
+        (re.compile(r"/api/.*"), None, RateLimiter(per_minute=240, burst=60)),
+        (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=600, burst=200)),
     ]
