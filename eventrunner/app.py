@@ -51,7 +51,9 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         schedule, store, clock(), demo=settings.demo, reset=settings.reset
     )
     secrets = load_secrets(settings.data_dir)
-    auth = ProducerAuth(secrets.producer_password, secrets.api_token, secrets.session_key)
+    auth = ProducerAuth(
+        secrets.producer_password.value, secrets.api_token.value, secrets.session_key.value.encode()
+    )
     dispatcher = Dispatcher(schedule, ref, state, store, clock=clock)
 
     app = web.Application(

@@ -52,10 +52,11 @@ async def _serve(settings: Settings) -> int:
     print(f"  participants  {base}/")
     print(f"  producers     {base}/producer")
     print(f"  overlays      {base}/overlays/")
-    for env in server.secrets.generated:
-        value = server.secrets.producer_password if "PASSWORD" in env else server.secrets.api_token
-        if "SESSION" not in env:
-            print(f"  {env} was not set; generated and kept in {settings.data_dir}: {value}")
+    for secret in (server.secrets.producer_password, server.secrets.api_token):
+        if secret.origin == "generated":
+            print(f"  {secret.env} is not set; generated one, kept in {secret.path}: {secret.value}")
+        elif secret.origin == "data dir":
+            print(f"  {secret.env} is not set; using the one kept in {secret.path}")
     print("  ready", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

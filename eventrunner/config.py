@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEDULES_DIR = PROJECT_DIR / "schedules"
@@ -16,11 +17,18 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
 
 
 @dataclass(frozen=True)
+class Secret:
+    env: str
+    value: str
+    origin: Literal["environment", "generated", "data dir"]
+    path: Path  # where a secret not from the environment is kept
+
+
+@dataclass(frozen=True)
 class Secrets:
-    producer_password: str
-    api_token: str
-    session_key: bytes
-    generated: tuple[str, ...]  # which of them were made up for this data dir
+    producer_password: Secret
+    api_token: Secret
+    session_key: Secret
 
 
 @dataclass(frozen=True)
@@ -34,34 +42,33 @@ class Settings:
     secure_cookies: bool = False
 
 
-def _kept_secret(data_dir: Path, name: str, env: str, generated: list[str]) -> str:
+def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:
     """The env var if set, else a random value kept (mode 600) in the data dir.
 
     Keeping it means a restart (even after kill -9) does not sign producers out or
     change the token a Stream Deck was set up with.
     """
+    path = data_dir / name
     value = os.environ.get(env, "").strip()
     if value:
-        return value
-    path = data_dir / name
+        return Secret(env, value, "environment", path)
     try:
         kept = path.read_text().strip()
     except FileNotFoundError:
         kept = ""
     if kept:
-        return kept
+        return Secret(env, kept, "data dir", path)
     value = secrets.token_urlsafe(18)
     data_dir.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as out:
         out.write(value + "\n")
-    generated.append(env)
-    return value
+    return Secret(env, value, "generated", path)
 
 
 def load_secrets(data_dir: Path) -> Secrets:
-    generated: list[str] = []
-    password = _kept_secret(data_dir, "producer-password", "EVENTRUNNER_PRODUCER_PASSWORD", generated)
-    token = _kept_secret(data_dir, "api-token", "EVENTRUNNER_API_TOKEN", generated)
-    session_key = _kept_secret(data_dir, "session-key", "EVENTRUNNER_SESSION_KEY", generated)
-    return Secrets(password, token, session_key.encode(), tuple(generated))
+    return Secrets(
+        producer_password=_kept_secret(data_dir, "producer-password", "EVENTRUNNER_PRODUCER_PASSWORD"),
+        api_token=_kept_secret(data_dir, "api-token", "EVENTRUNNER_API_TOKEN"),
+        session_key=_kept_secret(data_dir, "session-key", "EVENTRUNNER_SESSION_KEY"),
+    )
