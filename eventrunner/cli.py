@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -18,6 +19,15 @@ from .schedule import ScheduleError, load_schedule
 from .store import StoreCorrupt
 
 EXIT_PROBLEMS = 2
+LISTEN_BACKLOG = 4096
+
+
+class _ClientGoneFilter(logging.Filter):
+    """A client that hangs up mid-handshake is ordinary (reconnect storms make thousands);
+    aiohttp logs each with a traceback. Keep the log for real problems."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionResetError))
 
 
 def check(files: list[str]) -> int:
@@ -38,9 +48,15 @@ async def _serve(settings: Settings) -> int:
     from .app import build_server  # the web stack loads only for serve
 
     server = await build_server(settings)
+    # What start-up allocated lives as long as the process: keep it out of the full
+    # collections that would otherwise walk it in the middle of a broadcast.
+    gc.collect()
+    gc.freeze()
     runner = web.AppRunner(server.app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    # A restart reconnects every open page at once; the default backlog (128) makes the
+    # kernel drop most of those handshakes and the clients back off for seconds.
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, backlog=LISTEN_BACKLOG)
     await site.start()
     base = f"http://{settings.host}:{settings.port}"
     state = server.dispatcher.state
@@ -82,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(_ClientGoneFilter())
     try:
         import uvloop
     except ImportError:  # uvloop is optional (not on Windows)

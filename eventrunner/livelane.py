@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PATH = "/live/"
 MAX_CLIENT_MESSAGE = 16 * 1024
 MAX_SEND_BUFFER = 512 * 1024
+BROADCAST_CHUNK = 500
 PING_FRAME = text_frame(b"2")
 
 # Engine.IO packet types (first character of a websocket message).
@@ -204,13 +205,20 @@ class LiveLane:
 
     # --- many connections ---------------------------------------------------------------
 
-    def broadcast(self, namespace: str, message: bytes) -> int:
-        """Write one encoded message to every member of `namespace`; returns how many."""
+    async def broadcast(self, namespace: str, message: bytes) -> int:
+        """Write one encoded message to every member of `namespace`; returns how many.
+
+        The loop yields to the event loop every BROADCAST_CHUNK writes, so the producers'
+        sockets (queued just before) flush early and pings and page loads are not held up
+        by a crowd. One broadcast runs at a time (the dispatcher's lock), so order holds.
+        """
         frame = text_frame(message)
         sent = 0
-        for connection in list(self.members[namespace]):
+        for count, connection in enumerate(list(self.members[namespace]), start=1):
             if connection.write(frame):
                 sent += 1
+            if count % BROADCAST_CHUNK == 0:
+                await asyncio.sleep(0)
         return sent
 
     async def _heartbeat(self) -> None:

@@ -144,5 +144,5 @@ class Realtime:
         await self.sio.emit("patch", payloads["producer"], namespace="/producer")
         for namespace in LANE_NAMESPACES:
             payload = payloads[NAMESPACES[namespace]]
-            self.lane.broadcast(namespace, event_message(namespace, "patch", orjson.dumps(payload)))
+            await self.lane.broadcast(namespace, event_message(namespace, "patch", orjson.dumps(payload)))
             await self.sio.emit("patch", payload, namespace=namespace)

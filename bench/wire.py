@@ -1,0 +1,130 @@
+"""Just enough WebSocket (RFC 6455), Engine.IO 4 and Socket.IO 5 for the benchmark.
+
+Shared by the load generator and the floor server. Everything here works on bytes and
+avoids per-message allocations where it can: the load generator must stay much cheaper
+than the servers it measures.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+# Engine.IO packet types as the first byte of a text frame.
+EIO_OPEN = ord("0")
+EIO_CLOSE = ord("1")
+EIO_PING = ord("2")
+EIO_PONG = b"3"
+EIO_MESSAGE = ord("4")
+
+
+def websocket_key() -> str:
+    return base64.b64encode(os.urandom(16)).decode()
+
+
+def accept_key(key: bytes) -> bytes:
+    return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+
+
+def upgrade_request(port: int, path: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {websocket_key()}\r\n"
+        "Sec-WebSocket-Version: 13\r\n"
+        "\r\n"
+    ).encode()
+
+
+def _length_header(first: int, mask_bit: int, length: int) -> bytes:
+    if length < 126:
+        return bytes((first, mask_bit | length))
+    if length < 1 << 16:
+        return bytes((first, mask_bit | 126)) + length.to_bytes(2, "big")
+    return bytes((first, mask_bit | 127)) + length.to_bytes(8, "big")
+
+
+def xor_mask(payload: bytes, mask: bytes) -> bytes:
+    """Mask or unmask (the same operation) with one big-integer XOR instead of a byte loop."""
+    if not payload:
+        return b""
+    n = len(payload)
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
+
+
+def client_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
+    """A masked frame, as RFC 6455 requires of clients; a fresh mask key for every frame."""
+    mask = os.urandom(4)
+    return _length_header(0x80 | opcode, 0x80, len(payload)) + mask + xor_mask(payload, mask)
+
+
+def server_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
+    """An unmasked frame, as servers send them."""
+    return _length_header(0x80 | opcode, 0, len(payload)) + payload
+
+
+def parse_frame(buf: bytes | bytearray, pos: int) -> tuple[int, bytes, int] | None:
+    """One complete frame at `pos`: (FIN/opcode byte, payload, next pos), or None.
+
+    Unmasks masked frames (the floor server reads client frames with it too).
+    """
+    available = len(buf) - pos
+    if available < 2:
+        return None
+    first, second = buf[pos], buf[pos + 1]
+    length = second & 0x7F
+    head = 2
+    if length == 126:
+        if available < 4:
+            return None
+        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+        head = 4
+    elif length == 127:
+        if available < 10:
+            return None
+        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+        head = 10
+    masked = second & 0x80
+    if masked:
+        head += 4
+    end = pos + head + length
+    if len(buf) < end:
+        return None
+    payload = bytes(buf[pos + head : end])
+    if masked:
+        payload = xor_mask(payload, bytes(buf[pos + head - 4 : pos + head]))
+    return first, payload, end
+
+
+def namespace_connect(namespace: str, auth: bytes = b"") -> bytes:
+    """Socket.IO CONNECT packet for a namespace (with its auth object), in an Engine.IO MESSAGE."""
+    return f"40{namespace},".encode() + auth
+
+
+def event_prefix(namespace: str, event: str) -> bytes:
+    """How an Engine.IO message carrying Socket.IO event `event` on `namespace` starts."""
+    return f'42{namespace},["{event}",'.encode()
+
+
+def parse_leading_int(payload: bytes, start: int) -> int:
+    """The decimal integer at `start` (for `{"version":123,...`); -1 if there is none."""
+    end = start
+    while end < len(payload) and 48 <= payload[end] <= 57:
+        end += 1
+    return int(payload[start:end]) if end > start else -1
+
+
+VERSION_KEY = b'{"version":'
