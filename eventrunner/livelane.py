@@ -39,6 +39,8 @@ PATH = "/live/"
 MAX_CLIENT_MESSAGE = 16 * 1024
 MAX_SEND_BUFFER = 512 * 1024
 BROADCAST_CHUNK = 500
+EVENT_BURST = 20
+EVENTS_PER_SECOND = 5.0
 PING_FRAME = text_frame(b"2")
 
 # Engine.IO packet types (first character of a websocket message).
@@ -53,7 +55,16 @@ def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
 
 
 class LaneConnection:
-    __slots__ = ("namespaces", "next_ping", "pinged_at", "sid", "transport", "ws")
+    __slots__ = (
+        "allowance",
+        "allowance_at",
+        "namespaces",
+        "next_ping",
+        "pinged_at",
+        "sid",
+        "transport",
+        "ws",
+    )
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, next_ping: float) -> None:
         self.sid = secrets.token_urlsafe(12)
@@ -62,6 +73,18 @@ class LaneConnection:
         self.namespaces: set[str] = set()
         self.next_ping = next_ping
         self.pinged_at: float | None = None
+        self.allowance = float(EVENT_BURST)
+        self.allowance_at = time.monotonic()
+
+    def may_ask(self, now: float) -> bool:
+        """A token bucket for events that want an answer: a page asks a few times a
+        minute; a script asking thousands of times a second only burns its own budget."""
+        self.allowance = min(EVENT_BURST, self.allowance + (now - self.allowance_at) * EVENTS_PER_SECOND)
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     def write(self, frame: bytes) -> bool:
         """Write a frame; False when the client is gone or too far behind (then dropped)."""
@@ -200,6 +223,8 @@ class LiveLane:
             handler = self.handlers.get(arguments[0])
             if handler is None or not ack_id:
                 return  # like python-socketio: events nobody handles are dropped
+            if not connection.may_ask(time.monotonic()):
+                return  # over its budget: unanswered, and socket.io clients time out
             reply = handler(namespace, arguments[1] if len(arguments) > 1 else None)
             connection.send(f"4{SIO_ACK}{scope}{ack_id}".encode() + orjson.dumps([reply]))
 

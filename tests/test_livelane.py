@@ -119,3 +119,22 @@ async def test_the_heartbeat_keeps_answering_clients_and_drops_silent_ones(lane)
                 break
         assert lane.connection_count == 1
         await alive.close()
+
+
+async def test_a_client_asking_too_often_is_answered_only_within_its_budget(lane):
+    async with aiohttp.ClientSession() as session:
+        ws = await open_socket(session, lane)
+        await ws.send_str("40/public,")
+        await expect_text(ws, "40/public,")
+        await expect_text(ws, '42/public,["show"')
+        for ack in range(1, 201):
+            await ws.send_str(f'42/public,{ack}["echo",{ack}]')
+        await ws.send_str("41/public,")
+        await ws.send_str("40/public,")  # answered without the event budget: marks the end
+        answered = []
+        while (text := await expect_text(ws, "4")) and not text.startswith("40/public,"):
+            answered.append(text)
+        # The burst (20) and whatever refilled meanwhile; far from all 200.
+        assert 20 <= len(answered) < 60, len(answered)
+        assert answered[0] == '43/public,1[{"namespace":"/public","data":1}]'
+        await ws.close()
