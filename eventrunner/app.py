@@ -47,9 +47,13 @@ DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock_ms) -> Server:
     schedule = load_schedule(settings.schedule)
     store = FileStore(settings.data_dir)
-    schedule, ref, state, new_show = await open_show(
-        schedule, store, clock(), demo=settings.demo, reset=settings.reset
-    )
+    try:
+        schedule, ref, state, new_show = await open_show(
+            schedule, store, clock(), demo=settings.demo, reset=settings.reset
+        )
+    except BaseException:
+        store.close()
+        raise
     secrets = load_secrets(settings.data_dir)
     auth = ProducerAuth(
         secrets.producer_password.value, secrets.api_token.value, secrets.session_key.value.encode()
@@ -75,6 +79,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
 
     async def stop_autopilot(_: web.Application) -> None:
         autopilot.stop()
+        store.close()
 
     app.on_startup.append(start_autopilot)
     app.on_cleanup.append(stop_autopilot)

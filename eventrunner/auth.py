@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from http.cookies import SimpleCookie
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +18,23 @@ from itsdangerous import BadSignature, TimestampSigner
 
 SESSION_COOKIE = "eventrunner_producer"
 SESSION_MAX_AGE_S = 7 * 24 * 3600
+
+
+def _same_secret(candidate: str, secret: bytes) -> bool:
+    try:
+        return hmac.compare_digest(candidate.encode(), secret)
+    except UnicodeError:  # undecodable bytes from a header: not the secret
+        return False
+
+
+def cookie_value(header: str, name: str) -> str | None:
+    """One cookie from a Cookie header. Parsed leniently, like browsers and aiohttp do:
+    http.cookies drops every cookie when any one on the host is malformed."""
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip().strip('"')
+    return None
 
 
 class ProducerAuth:
@@ -29,10 +45,10 @@ class ProducerAuth:
         self._signer = TimestampSigner(secret, salt=salt)
 
     def password_matches(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode(), self._password)
+        return _same_secret(candidate, self._password)
 
     def token_matches(self, candidate: str) -> bool:
-        return bool(candidate) and hmac.compare_digest(candidate.encode(), self._api_token)
+        return bool(candidate) and _same_secret(candidate, self._api_token)
 
     def new_session(self) -> str:
         return self._signer.sign(secrets.token_urlsafe(16)).decode()
@@ -42,7 +58,7 @@ class ProducerAuth:
             return False
         try:
             self._signer.unsign(value, max_age=SESSION_MAX_AGE_S)
-        except BadSignature:
+        except (BadSignature, UnicodeError):
             return False
         return True
 
@@ -60,13 +76,7 @@ class ProducerAuth:
             and self.token_matches(auth["token"])
         ):
             return True
-        cookies = SimpleCookie()
-        try:
-            cookies.load(environ.get("HTTP_COOKIE", ""))
-        except Exception:  # a malformed Cookie header is just "not signed in"
-            return False
-        morsel = cookies.get(SESSION_COOKIE)
-        return self.session_valid(morsel.value if morsel else None)
+        return self.session_valid(cookie_value(environ.get("HTTP_COOKIE", ""), SESSION_COOKIE))
 
     def set_session_cookie(self, response: web.StreamResponse, secure: bool) -> None:
         response.set_cookie(

@@ -16,7 +16,7 @@ from aiohttp import web
 from .bootstrap import DataDirInUse
 from .config import DEMO_SCHEDULE, Settings
 from .schedule import ScheduleError, load_schedule
-from .store import StoreCorrupt
+from .store import DataDirLocked, StoreCorrupt
 
 EXIT_PROBLEMS = 2
 LISTEN_BACKLOG = 4096
@@ -112,7 +112,7 @@ def serve(args: argparse.Namespace) -> int:
         return runner(_serve(settings))
     except ScheduleError as error:
         print("\n".join(error.lines()), file=sys.stderr)
-    except (DataDirInUse, StoreCorrupt) as error:
+    except (DataDirInUse, DataDirLocked, StoreCorrupt) as error:
         print(f"eventrunner serve: {error}", file=sys.stderr)
     return EXIT_PROBLEMS
 

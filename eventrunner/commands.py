@@ -120,6 +120,10 @@ class BadCommand(Exception):
     """Input that is not a command; the message names the problem."""
 
 
+class ShowNotSaved(CommandRejected):
+    """The command was valid but could not be saved, so it did not happen."""
+
+
 def parse_command(payload: Any) -> _Command:
     if not isinstance(payload, dict):
         raise BadCommand('a command is a JSON object like {"command": "next"}')
@@ -208,7 +212,11 @@ class Dispatcher:
             if new_state == self.state:
                 return self.state.version
             new_state.version = self.state.version + 1
-            await self.store.save(StoredShow(schedule=self.ref, state=new_state), self.state.version)
+            try:
+                await self.store.save(StoredShow(schedule=self.ref, state=new_state), self.state.version)
+            except Exception as error:
+                log.exception("could not save v%d", new_state.version)
+                raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
             self.state = new_state
             views = {a: self.builder.view(new_state, a) for a in AUDIENCES}
             patches = {a: mergepatch.diff(self.views[a], views[a]) for a in AUDIENCES}
@@ -235,4 +243,12 @@ class Dispatcher:
         return await self.dispatch(parse_command(payload), source)
 
 
-__all__ = ["Advance", "BadCommand", "Change", "CommandRejected", "Dispatcher", "parse_command"]
+__all__ = [
+    "Advance",
+    "BadCommand",
+    "Change",
+    "CommandRejected",
+    "Dispatcher",
+    "ShowNotSaved",
+    "parse_command",
+]

@@ -182,21 +182,32 @@ def _advance(state: ShowState, now: int) -> None:
             continue
         at = max(due, state.anchor or _EARLIEST, state.resumed_at or _EARLIEST)
         if state.phase in ("pending", "gap"):
-            _go_live(state, state.index, at)
+            _start_or_skip(state, state.index, at)
             continue
         cue = _next_due_cue(state)
         if cue is not None and state.segment.cues[cue].planned == due:
             _set_cue(state, cue, at)
         else:
             _leave_air(state, at)
-            following = state.index + 1
-            if following == len(state.segments):
-                state.phase = "ended"
-            elif state.segments[following].planned_start <= at:
-                _go_live(state, following, at)
-            else:
-                state.phase, state.index, state.cue = "gap", following, None
+            _start_or_skip(state, state.index + 1, at)
     raise RuntimeError("the show did not settle")  # pragma: no cover - defensive
+
+
+def _start_or_skip(state: ShowState, index: int, at: int) -> None:
+    """What the clock does next at `at`, from segment `index` on: put on air the first
+    segment whose planned end is still ahead (if it has begun), or wait for it.
+
+    A segment whose whole planned span went by while the show was held is skipped, not
+    aired for no time at all; a producer can still jump to it.
+    """
+    while index < len(state.segments) and state.segments[index].planned_end <= at:
+        index += 1
+    if index == len(state.segments):
+        state.phase, state.index, state.cue = "ended", len(state.segments) - 1, None
+    elif state.segments[index].planned_start <= at:
+        _go_live(state, index, at)
+    else:
+        state.phase, state.index, state.cue = "gap", index, None
 
 
 # --- moves shared by the clock and the producers -------------------------------------------
@@ -362,19 +373,22 @@ def extend(state: ShowState, now: int, minutes: int, shift_rest: bool = False) -
             f"minutes must be between -{MAX_EXTEND_MINUTES} and {MAX_EXTEND_MINUTES}, not 0"
         )
     segment = state.segment
-    delta = minutes * 60_000
-    new_end = segment.planned_end + delta
+    # Giving time to a segment that already runs over starts from now, not from its
+    # planned end (which is in the past).
+    base = max(segment.planned_end, now) if minutes > 0 else segment.planned_end
+    new_end = base + minutes * 60_000
     if new_end < now:
         raise CommandRejected(
             f"shortening '{segment.id}' by {-minutes} min would end it in the past; use next to end it now"
         )
+    moved = new_end - segment.planned_end
     segment.planned_end = new_end
     if shift_rest:
         for later in state.segments[state.index + 1 :]:
-            later.planned_start += delta
-            later.planned_end += delta
+            later.planned_start += moved
+            later.planned_end += moved
             for cue in later.cues:
-                cue.planned += delta
+                cue.planned += moved
     _advance(state, now)
     return state
 

@@ -9,6 +9,7 @@ overwrite a newer show, which is the contract a shared (Redis) store must keep t
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -45,15 +46,32 @@ class ShowStore(Protocol):
     async def save(self, record: StoredShow, expected_version: int | None) -> None: ...
 
 
+class DataDirLocked(Exception):
+    """Another eventrunner holds this data directory."""
+
+
 class FileStore:
-    """The embedded default: a JSON file in the data directory, replaced atomically."""
+    """The embedded default: a JSON file in the data directory, replaced atomically.
+
+    One process owns a data directory at a time (an flock held for the store's life), so
+    a second `serve` on it, even with --reset, stops before it writes anything.
+    """
 
     FILENAME = "show.json"
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / self.FILENAME
         data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise DataDirLocked(f"another eventrunner is using {data_dir}") from None
         self._saved_version: int | None = None
+
+    def close(self) -> None:
+        os.close(self._lock)
 
     async def load(self) -> StoredShow | None:
         return await asyncio.to_thread(self._load)

@@ -294,3 +294,28 @@ def test_the_event_zone_not_the_server_zone_decides_the_instants(monkeypatch):
 def test_a_berlin_day_is_planned_in_berlin():
     plan = small_day(zone="Europe/Berlin").plan
     assert plan.segments[0].start_ms == at("2022-03-03 09:00", zone=ZoneInfo("UTC"))
+
+
+def test_extending_a_segment_that_runs_over_gives_time_from_now(plan):
+    state = show.hold(show.start_show(plan, t("10:30")), t("10:30"))
+    state = show.advance(state, t("11:10"))  # ten minutes over
+    state = show.extend(state, t("11:10"), 5, shift_rest=True)
+    assert state.segments[0].planned_end == t("11:15")
+    # The rest of the day moves by what the end moved: 15 minutes.
+    assert state.segments[1].planned_start == t("11:45")
+    state = show.resume(state, t("11:11"))
+    assert (state.phase, state.segment.id) == ("live", "one")
+    assert show.advance(state, t("11:15")).phase == "gap"
+
+
+def test_segments_that_passed_during_a_hold_are_skipped_not_aired_for_no_time(plan):
+    state = show.hold(show.start_show(plan, t("10:30")), t("10:30"))
+    state = show.resume(state, t("12:10"))
+    assert state.phase == "ended"
+    two = state.segments[1]
+    assert (two.actual_start, two.actual_end) == (None, None)
+    assert state.segments[0].actual_end == t("12:10")
+    # A producer can still put it on air; it runs over-time until they move on.
+    back = show.jump(state, t("12:11"), segment_id="two")
+    assert (back.phase, back.segment.id, back.segment.actual_start) == ("live", "two", t("12:11"))
+    assert show.advance(back, t("12:30")).segment.id == "two"

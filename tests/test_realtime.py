@@ -228,3 +228,34 @@ async def test_the_public_api_is_rate_limited_per_client(running):
         # Sockets and static files are never limited per address (carrier NAT, reconnect storms).
         assert (await session.get(f"{running.url}/static/js/showclient.js")).status == 200
     assert statuses[:60] == [200] * 60 and statuses[-1] == 429
+
+
+async def test_a_command_that_cannot_be_saved_is_refused_and_changes_nothing(running, monkeypatch):
+    async def full_disk(record, expected_version):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(running.server.dispatcher.store, "save", full_disk)
+    before = running.version
+    status, body = await post_command(running.url, {"command": "next"})
+    assert status == 503 and body["error"].startswith("could not save the show, nothing changed:")
+    producer = Recorder()
+    await producer.connect(running.url, ["/producer"], auth={"token": TOKEN})
+    try:
+        ack = await producer.call("command", {"command": "hold"}, "/producer")
+        assert ack["ok"] is False and "No space left" in ack["error"]
+    finally:
+        await producer.close()
+    assert running.version == before and (await get_show(running.url))["version"] == before
+
+
+async def test_sessions_survive_other_cookies_and_odd_bytes(running):
+    cookie = await producer_cookie(running.url)
+    auth = running.server.realtime.sio.namespace_handlers["/producer"].auth
+    # Another app on the host set cookies that http.cookies cannot parse.
+    assert auth.socket_is_producer({"HTTP_COOKIE": f'theme="a b [c]"; {cookie}; x=y z'}, None)
+    assert not auth.socket_is_producer({"HTTP_COOKIE": 'theme="a b [c]"; x=y z'}, None)
+    async with aiohttp.ClientSession() as session:
+        for header in ({"Authorization": "Bearer \udcff\udcfe"}, {"Cookie": "eventrunner_producer=\udcff"}):
+            encoded = {k: v.encode("utf-8", "surrogateescape").decode("latin-1") for k, v in header.items()}
+            response = await session.get(f"{running.url}/api/show?audience=producer", headers=encoded)
+            assert response.status == 401

@@ -76,3 +76,14 @@ async def test_a_data_dir_holding_another_show_is_not_overwritten(tmp_path):
         assert doc["program"]["segment"] == "opening" and doc["version"] > 1
     finally:
         replaced.kill()
+
+
+async def test_a_second_server_on_the_same_data_dir_stops_before_writing(tmp_path):
+    server = ServerProcess(["--demo"], tmp_path / "data").start()
+    try:
+        before = (tmp_path / "data" / "show.json").read_bytes()
+        with pytest.raises(RuntimeError, match="another eventrunner is using"):
+            ServerProcess(["--demo", "--reset"], tmp_path / "data").start()
+        assert (tmp_path / "data" / "show.json").read_bytes() == before
+    finally:
+        server.kill()

@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from ..auth import ProducerAuth
-from ..commands import BadCommand, Dispatcher
+from ..commands import BadCommand, Dispatcher, ShowNotSaved
 from ..show import CommandRejected, next_transition
 
 MAX_COMMAND_BYTES = 16 * 1024
@@ -69,6 +69,8 @@ class ApiRoutes:
             return error_response(400, f"the body is not JSON: {error}")
         try:
             version = await self.dispatcher.dispatch_payload(payload, source="api")
+        except ShowNotSaved as error:
+            return error_response(503, str(error))
         except (BadCommand, CommandRejected) as error:
             return error_response(400, str(error))
         return json_response({"ok": True, "version": version})
