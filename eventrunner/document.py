@@ -52,20 +52,29 @@ class DocumentBuilder:
         self._content = {audience: _content(model, audience == "producer") for audience in AUDIENCES}
         self._public_cues = {cue["id"] for segment in self._content["public"][1] for cue in segment["cues"]}
 
+    def _cue_shown(self, state: ShowState, private: bool) -> str | None:
+        """The current cue; for the public, the last public cue at or before it, so a
+        producer-only note firing changes nothing they can see."""
+        if state.current_cue is None or state.cue is None:
+            return None
+        for cue in reversed(state.segment.cues[: state.cue + 1]):
+            if private or cue.id in self._public_cues:
+                return cue.id
+        return None
+
     def view(self, state: ShowState, audience: Audience) -> dict[str, Any]:
         event, rundown = self._content[audience]
         private = audience == "producer"
-        cue = state.current_cue
-        cue_id = cue.id if cue and (private or cue.id in self._public_cues) else None
         following = state.index + 1
         program = {
             "phase": state.phase,
             "segment": state.segment.id,
-            "cue": cue_id,
+            "cue": self._cue_shown(state, private),
             "next_segment": state.segments[following].id if following < len(state.segments) else None,
             "held": state.held,
             "held_since": state.held_since,
-            "next_transition": next_transition(state),
+            # Only producers see when the autopilot acts next: it would reveal note cues.
+            "next_transition": next_transition(state) if private else None,
         }
         timing_segments = {
             s.id: {

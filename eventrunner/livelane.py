@@ -205,6 +205,8 @@ class LiveLane:
         ack_id, body = rest[:digits], rest[digits:]
         scope = namespace + "," if namespace != "/" else ""
         if kind == SIO_CONNECT:
+            if not connection.may_ask(time.monotonic()):
+                return  # each join costs a snapshot: it spends the same budget
             if namespace not in self.members:
                 refusal = {"message": f"this endpoint serves {', '.join(self.members)} only"}
                 connection.send(f"4{SIO_CONNECT_ERROR}{scope}".encode() + orjson.dumps(refusal))
@@ -251,12 +253,17 @@ class LiveLane:
         period = min(1.0, self.ping_interval_s / 4)
         while True:
             await asyncio.sleep(period)
-            now = time.monotonic()
-            for connection in list(self._connections):
-                if connection.pinged_at is not None:
-                    if now - connection.pinged_at > self.ping_timeout_s:
-                        connection.transport.abort()  # silent too long: gone
-                elif now >= connection.next_ping:
-                    connection.pinged_at = now
-                    connection.next_ping = now + self.ping_interval_s
-                    connection.write(PING_FRAME)
+            try:
+                self._sweep(time.monotonic())
+            except Exception:  # a bad sweep must not stop the pings for everyone
+                log.exception("live lane heartbeat sweep failed")
+
+    def _sweep(self, now: float) -> None:
+        for connection in list(self._connections):
+            if connection.pinged_at is not None:
+                if now - connection.pinged_at > self.ping_timeout_s:
+                    connection.transport.abort()  # silent too long: gone
+            elif now >= connection.next_ping:
+                connection.pinged_at = now
+                connection.next_ping = now + self.ping_interval_s
+                connection.write(PING_FRAME)

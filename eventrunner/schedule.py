@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -30,7 +31,6 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 Url = Annotated[str, StringConstraints(pattern=r"^(https?://|mailto:)\S+$", max_length=2000)]
-Duration = str | int
 
 SEGMENT_KINDS = (
     "livestream",
@@ -48,10 +48,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_duration(value: Duration | None) -> Duration | None:
-    if value is not None:
-        parse_duration_ms(value)
+def _duration(value: Any) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("a duration is written like 45m, 1h30m or 20s")
+    parse_duration_ms(value)
     return value
+
+
+Duration = Annotated[str | int, PlainValidator(_duration)]
 
 
 class Link(_Model):
@@ -66,8 +70,6 @@ class _Cue(_Model):
     take: Literal["auto", "manual"] = "auto"
     on_air: Duration | None = None
     notes: Text | None = None
-
-    _durations = field_validator("at", "on_air")(_check_duration)
 
 
 class LowerThirdCue(_Cue):
@@ -126,8 +128,6 @@ class Segment(_Model):
     email: EmailAction | None = None
     notes: Text | None = None
     cues: list[Cue] = []
-
-    _durations = field_validator("duration")(_check_duration)
 
     @field_validator("start", "end")
     @classmethod

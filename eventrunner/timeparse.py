@@ -11,20 +11,27 @@ _CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
 _LOCAL_DATETIME = re.compile(r"^(?P<d>\d{4}-\d{2}-\d{2})[ T](?P<t>\d{1,2}:\d{2}(?::\d{2})?)$")
 
 
+MAX_DURATION_MS = 7 * 24 * 3600 * 1000
+
+
 def parse_duration_ms(value: str | int) -> int:
-    """'1h30m', '45m', '20s' or a bare number of minutes -> milliseconds."""
+    """'1h30m', '45m', '20s' or a bare number of minutes -> milliseconds (at most a week)."""
     if isinstance(value, bool):
         raise ValueError("a duration is written like 45m, 1h30m or 20s")
     if isinstance(value, int):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return value * 60_000
-    text = value.strip()
-    match = _DURATION.match(text)
-    if not text or not match or not any(match.groupdict().values()):
-        raise ValueError(f"'{value}' is not a duration; write it like 45m, 1h30m or 20s")
-    hours, minutes, seconds = (int(match[g] or 0) for g in ("h", "m", "s"))
-    return ((hours * 60 + minutes) * 60 + seconds) * 1000
+        ms = value * 60_000
+    else:
+        text = value.strip()
+        match = _DURATION.match(text)
+        if not text or len(text) > 40 or not match or not any(match.groupdict().values()):
+            raise ValueError(f"'{value}' is not a duration; write it like 45m, 1h30m or 20s")
+        hours, minutes, seconds = (int(match[g] or 0) for g in ("h", "m", "s"))
+        ms = ((hours * 60 + minutes) * 60 + seconds) * 1000
+    if ms > MAX_DURATION_MS:
+        raise ValueError(f"'{value}' is longer than a week")
+    return ms
 
 
 def parse_clock(text: str) -> time:
@@ -55,6 +62,8 @@ def to_epoch_ms(local: datetime, zone: ZoneInfo) -> int:
 
     Times a DST change repeats (the fall-back hour) take their first occurrence.
     """
+    if not 1970 <= local.year <= 2100:
+        raise ValueError(f"{local.date().isoformat()} is not a date eventrunner plans for (1970 to 2100)")
     aware = local.replace(tzinfo=zone, fold=0)
     round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
     if round_trip.replace(tzinfo=None) != local:

@@ -97,6 +97,8 @@ def load_yaml(text: str) -> Any:
         raise YamlProblem(line, f"YAML syntax: {error.problem or error}") from error
     except yaml.YAMLError as error:
         raise YamlProblem(1, f"YAML: {error}") from error
+    except RecursionError:
+        raise YamlProblem(1, "YAML: nested too deeply") from None
 
 
 def line_of(data: Any, path: tuple[Any, ...]) -> int:

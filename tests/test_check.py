@@ -151,3 +151,30 @@ def test_yaml_syntax_and_duplicate_keys(tmp_path):
 def test_a_missing_file_is_a_problem_not_a_crash(tmp_path):
     result = check(tmp_path / "nope.yaml")
     assert result.returncode == 2 and "cannot read the file" in result.stdout
+
+
+def test_hostile_files_get_problems_not_tracebacks(tmp_path):
+    cases = {
+        "far.yaml": (
+            "event: {title: T, timezone: Asia/Tokyo, date: 0001-01-01}\n"
+            "segments: [{id: a, title: A, kind: other, start: '00:30', duration: 1h}]\n",
+            ":2: segments[0].start: 0001-01-01 is not a date eventrunner plans for (1970 to 2100)",
+        ),
+        "deep.yaml": ("a: " + "[" * 5000 + "]" * 5000 + "\n", ":1: YAML: nested too deeply"),
+        "long.yaml": (
+            "event: {title: T, timezone: UTC, date: 2022-03-03}\n"
+            "segments: [{id: a, title: A, kind: other, start: '00:30', duration: 2000000000h}]\n",
+            ":2: segments[0].duration: '2000000000h' is longer than a week",
+        ),
+        "bool.yaml": (
+            "event: {title: T, timezone: UTC, date: 2022-03-03}\n"
+            "segments: [{id: a, title: A, kind: other, start: '00:30', duration: true}]\n",
+            ":2: segments[0].duration: a duration is written like 45m, 1h30m or 20s",
+        ),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = check(path)
+        assert (result.returncode, result.stderr) == (2, ""), (name, result.stderr)
+        assert result.stdout.strip() == f"{path}{expected}", name

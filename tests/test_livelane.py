@@ -121,20 +121,26 @@ async def test_the_heartbeat_keeps_answering_clients_and_drops_silent_ones(lane)
         await alive.close()
 
 
-async def test_a_client_asking_too_often_is_answered_only_within_its_budget(lane):
+async def answers_until_closed(ws: aiohttp.ClientWebSocketResponse) -> list[str]:
+    """Everything the server sent (pings aside) until it closed the socket."""
+    answered = []
+    while (message := await ws.receive(timeout=5)).type == WSMsgType.TEXT:
+        if message.data != "2":
+            answered.append(message.data)
+    return answered
+
+
+@pytest.mark.parametrize("spam", ['42/public,{n}["echo",{n}]', "40/public,"])
+async def test_a_client_asking_too_often_is_answered_only_within_its_budget(lane, spam):
     async with aiohttp.ClientSession() as session:
         ws = await open_socket(session, lane)
         await ws.send_str("40/public,")
         await expect_text(ws, "40/public,")
         await expect_text(ws, '42/public,["show"')
-        for ack in range(1, 201):
-            await ws.send_str(f'42/public,{ack}["echo",{ack}]')
-        await ws.send_str("41/public,")
-        await ws.send_str("40/public,")  # answered without the event budget: marks the end
-        answered = []
-        while (text := await expect_text(ws, "4")) and not text.startswith("40/public,"):
-            answered.append(text)
-        # The burst (20) and whatever refilled meanwhile; far from all 200.
-        assert 20 <= len(answered) < 60, len(answered)
-        assert answered[0] == '43/public,1[{"namespace":"/public","data":1}]'
-        await ws.close()
+        for n in range(1, 201):
+            await ws.send_str(spam.format(n=n))
+        await ws.send_bytes(b"end")  # the lane closes on binary frames: a marker after the spam
+        answered = await answers_until_closed(ws)
+        # The burst (20, one already spent on joining) and what refilled meanwhile; far from 200.
+        replies = len(answered) if spam.startswith("42") else len(answered) // 2
+        assert 19 <= replies < 60, len(answered)

@@ -259,3 +259,25 @@ async def test_sessions_survive_other_cookies_and_odd_bytes(running):
             encoded = {k: v.encode("utf-8", "surrogateescape").decode("latin-1") for k, v in header.items()}
             response = await session.get(f"{running.url}/api/show?audience=producer", headers=encoded)
             assert response.status == 401
+
+
+async def test_a_note_cue_firing_changes_nothing_the_public_sees(start_server):
+    from .builders import at
+
+    running = await start_server(now=at("2022-03-03 12:14"))  # cue covid-cases (12:10) is current
+    viewer = Recorder()
+    await viewer.connect(running.url, ["/public"], socketio_path="live")
+    try:
+        public_before = viewer.docs["/public"]
+        assert public_before["program"]["cue"] == "covid-cases"
+        assert "next_transition" not in public_before["program"]
+        running.clock.now = at("2022-03-03 12:15")  # the producer-only note 'roll-testimony'
+        status, _ = await post_command(running.url, {"command": "hold"})  # any command: advances first
+        assert status == 200
+        producer_view = running.server.dispatcher.views["producer"]
+        assert producer_view["program"]["cue"] == "roll-testimony"
+        doc = await viewer.wait_for("/public", lambda d: d["program"]["held"])
+        assert doc["program"]["cue"] == "covid-cases"
+        assert all("roll-testimony" not in str(p["patch"]) for p in viewer.patches["/public"])
+    finally:
+        await viewer.close()
