@@ -18,7 +18,7 @@ from .realtime import Realtime
 from .schedule import load_schedule
 from .store import FileStore
 from .web.api import ApiRoutes
-from .web.middleware import default_rate_limits, rate_limits, security_headers
+from .web.middleware import behind_proxy, default_rate_limits, rate_limits, security_headers
 from .web.pages import PageRoutes
 from .web.rendering import Pages
 
@@ -60,10 +60,10 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     )
     dispatcher = Dispatcher(schedule, ref, state, store, clock=clock)
 
-    app = web.Application(
-        middlewares=[security_headers(), rate_limits(default_rate_limits())],
-        client_max_size=64 * 1024,
-    )
+    middlewares = [security_headers(), rate_limits(default_rate_limits())]
+    if settings.behind_proxy:
+        middlewares.insert(0, behind_proxy())
+    app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
     app[DISPATCHER_KEY] = dispatcher
     realtime = Realtime(dispatcher, auth)
     realtime.attach(app)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "next-transition"
 RETRY_MS = 1000
+MAX_WAIT_MS = 30_000
 
 
 class Autopilot:
@@ -50,7 +51,9 @@ class Autopilot:
             return
         # The show's clock may not be the wall clock (tests, rehearsals): wait for the
         # distance to the transition, a millisecond late rather than early.
-        wait_ms = due - self.dispatcher.clock() + 1
+        # Never wait longer than MAX_WAIT_MS: a machine that slept (a laptop lid) would
+        # otherwise wake the timer late; an early wake just plans again.
+        wait_ms = min(due - self.dispatcher.clock() + 1, MAX_WAIT_MS)
         run_at = datetime.now(UTC) + timedelta(milliseconds=max(wait_ms, 0))
         self.scheduler.add_job(
             self._fire,

@@ -95,6 +95,7 @@ def serve(args: argparse.Namespace) -> int:
         reset=args.reset,
         host=args.host,
         port=args.port,
+        behind_proxy=args.behind_proxy,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -131,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--reset", action="store_true", help="replace the show held in the data dir")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8080)
+    run.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from the reverse proxy in front (only then)",
+    )
     validate = commands.add_parser("check", help="validate schedule files")
     validate.add_argument("files", nargs="+")
     args = parser.parse_args(argv)

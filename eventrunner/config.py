@@ -39,7 +39,7 @@ class Settings:
     reset: bool = False
     host: str = "127.0.0.1"
     port: int = 8080
-    secure_cookies: bool = False
+    behind_proxy: bool = False
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:

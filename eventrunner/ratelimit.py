@@ -29,8 +29,9 @@ class RateLimiter:
         self.clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
-    def retry_after(self, key: str) -> float:
-        """Take a token for `key`: 0 if allowed, else the seconds until one is free."""
+    def retry_after(self, key: str, take: bool = True) -> float:
+        """0 if `key` may go ahead (taking a token unless `take` is False), else the
+        seconds until a token is free."""
         now = self.clock()
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -40,7 +41,7 @@ class RateLimiter:
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
         if bucket.tokens >= 1:
-            bucket.tokens -= 1
+            bucket.tokens -= take
             return 0.0
         return (1 - bucket.tokens) / self.rate
 

@@ -54,9 +54,11 @@ def producer_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 async def start_server(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     started: list[TestServer] = []
 
-    async def start(schedule: Path = CNC, now: int | None = None, data_dir: Path | None = None) -> Running:
+    async def start(
+        schedule: Path = CNC, now: int | None = None, data_dir: Path | None = None, **settings_: object
+    ) -> Running:
         clock = ShowClock(now if now is not None else at("2022-03-03 11:45"))
-        settings = Settings(schedule=schedule, data_dir=data_dir or tmp_path / "data")
+        settings = Settings(schedule=schedule, data_dir=data_dir or tmp_path / "data", **settings_)
         server = await build_server(settings, clock=clock)
         http = TestServer(server.app, host="127.0.0.1")
         await http.start_server()

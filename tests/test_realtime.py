@@ -281,3 +281,58 @@ async def test_a_note_cue_firing_changes_nothing_the_public_sees(start_server):
         assert all("roll-testimony" not in str(p["patch"]) for p in viewer.patches["/public"])
     finally:
         await viewer.close()
+
+
+async def test_sign_in_and_out_refuse_other_sites_and_producer_answers_are_not_cached(running):
+    async with aiohttp.ClientSession() as session:
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            response = await session.post(
+                f"{running.url}/producer/logout", headers=headers, allow_redirects=False
+            )
+            assert response.status == 403
+            response = await session.post(
+                f"{running.url}/producer/login",
+                data={"password": PASSWORD},
+                headers=headers,
+                allow_redirects=False,
+            )
+            assert response.status == 403 and "eventrunner_producer" not in response.cookies
+        response = await session.post(
+            f"{running.url}/producer/login",
+            data={"password": PASSWORD},
+            headers={"Origin": running.url, "Sec-Fetch-Site": "same-origin"},
+            allow_redirects=False,
+        )
+        assert response.status == 303
+        response = await session.get(
+            f"{running.url}/api/show?audience=producer", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_correct_password_spends_no_sign_in_budget(running):
+    async with aiohttp.ClientSession() as session:
+        for _ in range(12):
+            response = await session.post(
+                f"{running.url}/producer/login", data={"password": PASSWORD}, allow_redirects=False
+            )
+            assert response.status == 303
+
+
+async def test_behind_a_proxy_limits_key_on_the_forwarded_client(start_server):
+    running = await start_server(behind_proxy=True)
+    async with aiohttp.ClientSession() as session:
+
+        async def status(client: str) -> int:
+            headers = {"X-Forwarded-For": f"203.0.113.9, {client}", "X-Forwarded-Proto": "https"}
+            return (await session.get(f"{running.url}/api/show", headers=headers)).status
+
+        assert [await status("198.51.100.1") for _ in range(61)][-1] == 429
+        assert await status("198.51.100.2") == 200  # another phone behind the same proxy
+        response = await session.post(
+            f"{running.url}/producer/login",
+            data={"password": PASSWORD},
+            headers={"X-Forwarded-Proto": "https"},
+            allow_redirects=False,
+        )
+        assert response.cookies["eventrunner_producer"]["secure"]

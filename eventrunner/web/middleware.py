@@ -27,6 +27,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def behind_proxy() -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Behind a reverse proxy (--behind-proxy), the client is the last X-Forwarded-For
+    hop and the scheme is X-Forwarded-Proto: rate limits key on the real client and the
+    session cookie is marked Secure. Never enabled by default: the headers are forgeable."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        forwarded_for = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        scheme = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+        changes: dict[str, str] = {}
+        if forwarded_for:
+            changes["remote"] = forwarded_for
+        if scheme in ("http", "https"):
+            changes["scheme"] = scheme
+        return await handler(request.clone(**changes) if changes else request)
+
+    return middleware
+
+
 def security_headers() -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -35,6 +54,9 @@ def security_headers() -> Callable[[web.Request, Handler], Awaitable[web.StreamR
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.content_type == "text/html":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.path.startswith(("/producer", "/api/")):
+            # Producer pages and API answers can carry producer notes: never cached.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     return middleware
@@ -66,8 +88,8 @@ def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable
 def default_rate_limits() -> list[Rule]:
     # Socket handshakes and static files are not limited per address: a rally's phones
     # can all share one carrier-NAT address, and a restart reconnects everyone at once.
+    # Sign-in attempts are limited in the login handler, which counts only failures.
     return [
-        (re.compile(r"/producer/login"), "POST", RateLimiter(per_minute=10, burst=5)),
         (re.compile(r"/api/.*"), None, RateLimiter(per_minute=240, burst=60)),
-        (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=600, burst=200)),
+        (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=1200, burst=400)),
     ]

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from ..auth import SESSION_COOKIE, ProducerAuth
 from ..commands import Dispatcher
 from ..document import Audience
+from ..ratelimit import RateLimiter
 from .overlays import OVERLAYS, OVERLAYS_BY_NAME
 from .rendering import Pages, event_time_formatter
+
+
+def _refuse_cross_site(request: web.Request) -> None:
+    """Sign-in and sign-out only from our own pages: a form on another site must not be
+    able to sign a producer out mid-show (or in, to an attacker's session)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if site not in (None, "same-origin", "none") or (
+        origin is not None and urlsplit(origin).netloc != request.host
+    ):
+        raise web.HTTPForbidden(text="sign in and out from this server's own pages")
 
 
 class PageRoutes:
@@ -19,6 +33,7 @@ class PageRoutes:
         self.auth = auth
         self.pages = pages
         self.event_time = event_time_formatter(dispatcher.schedule.model.event.timezone)
+        self.failed_logins = RateLimiter(per_minute=10, burst=5)
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.participant)
@@ -43,9 +58,18 @@ class PageRoutes:
         return self.pages.render("producer.html", **self._context("producer", overlays=overlays))
 
     async def login(self, request: web.Request) -> web.StreamResponse:
+        _refuse_cross_site(request)
+        client = request.remote or "unknown"
+        # Only wrong passwords spend the budget; once it is spent, nobody signs in from
+        # that address until it refills (else a correct guess would still get through).
+        wait = self.failed_logins.retry_after(client, take=False)
+        if wait > 0:
+            error = f"Too many wrong passwords; try again in {math.ceil(wait)} s."
+            return self.pages.render("login.html", status=429, error=error, **self._context("public"))
         form = await request.post()
         password = form.get("password")
         if not isinstance(password, str) or not self.auth.password_matches(password):
+            self.failed_logins.retry_after(client)
             return self.pages.render(
                 "login.html",
                 status=401,
@@ -57,6 +81,7 @@ class PageRoutes:
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
+        _refuse_cross_site(request)
         response = web.HTTPSeeOther("/producer")
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response

@@ -115,11 +115,14 @@
      * with the smallest delay among the last few samples. */
     function syncOnce(then) {
       if (!client.socket || !client.socket.connected) return;
+      // The round trip on the monotonic clock: a wall-clock step during a sample must
+      // not make it look like the best (shortest) one.
       var t = Date.now();
+      var sentAt = performance.now();
       client.socket.timeout(ACK_TIMEOUT_MS).emit('sync', { t: t }, function (err, reply) {
-        var received = Date.now();
+        var rtt = performance.now() - sentAt;
         if (!err && reply && reply.t === t && typeof reply.server_time === 'number') {
-          samples.push({ rtt: received - t, offset: reply.server_time - (t + received) / 2 });
+          samples.push({ rtt: rtt, offset: reply.server_time - (t + rtt / 2) });
           if (samples.length > SYNC_SAMPLES) samples.shift();
           var best = samples.reduce(function (a, b) { return b.rtt < a.rtt ? b : a; });
           client.offset = best.offset;
