@@ -8,16 +8,13 @@ so the difference between the two is what our server adds on top of python-socke
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from typing import Any
 
-import orjson
 import socketio
-import uvloop
 from aiohttp import web
-from limits import exit_after, raise_nofile
+from limits import run_reference_server
 
 NAMESPACE = "/public"
 
@@ -59,18 +56,5 @@ async def serve(port: int, baseline: Baseline) -> None:
         await runner.cleanup()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--payload", required=True, help="JSON file: {'show': {...}, 'patch': {...}}")
-    parser.add_argument("--max-seconds", type=float, default=900)
-    args = parser.parse_args()
-    raise_nofile()
-    exit_after(args.max_seconds, "baseline")
-    with open(args.payload, "rb") as source:
-        payload = orjson.loads(source.read())
-    uvloop.run(serve(args.port, Baseline(payload["show"], payload["patch"])))
-
-
 if __name__ == "__main__":
-    main()
+    run_reference_server("baseline", lambda port, show, patch: serve(port, Baseline(show, patch)))

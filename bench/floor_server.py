@@ -9,15 +9,13 @@ per-client queues: whatever our server spends beyond this is the price of its st
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from typing import Any, cast
 
 import orjson
-import uvloop
 import wire
-from limits import exit_after, raise_nofile
+from limits import run_reference_server
 
 OPEN_PACKET = orjson.dumps(
     {"sid": "floor", "upgrades": [], "pingInterval": 25000, "pingTimeout": 20000, "maxPayload": 1000000}
@@ -132,18 +130,5 @@ async def serve(port: int, show: Show) -> None:
         await server.serve_forever()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--payload", required=True, help="JSON file: {'show': {...}, 'patch': {...}}")
-    parser.add_argument("--max-seconds", type=float, default=900)
-    args = parser.parse_args()
-    raise_nofile()
-    exit_after(args.max_seconds, "floor")
-    with open(args.payload, "rb") as source:
-        payload = orjson.loads(source.read())
-    uvloop.run(serve(args.port, Show(payload["show"], payload["patch"])))
-
-
 if __name__ == "__main__":
-    main()
+    run_reference_server("floor", lambda port, show, patch: serve(port, Show(show, patch)))

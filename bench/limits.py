@@ -1,11 +1,17 @@
-"""Process limits every process of the bench sets for itself."""
+"""Process limits every process of the bench sets for itself, and the reference servers' shared start-up."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import sys
 import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import uvloop
 
 NOFILE = 20_000
 
@@ -27,3 +33,19 @@ def exit_after(seconds: float, name: str) -> None:
     timer = threading.Timer(seconds, stop)
     timer.daemon = True
     timer.start()
+
+
+def run_reference_server(
+    name: str, serve: Callable[[int, dict[str, Any], dict[str, Any]], Awaitable[None]]
+) -> None:
+    """The command line both reference servers share: a port, the captured payload, a budget."""
+    parser = argparse.ArgumentParser(description=f"the {name} server of the fan-out bench")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--payload", required=True, help="JSON file: {'show': {...}, 'patch': {...}}")
+    parser.add_argument("--max-seconds", type=float, default=900)
+    args = parser.parse_args()
+    raise_nofile()
+    exit_after(args.max_seconds, name)
+    with open(args.payload, "rb") as source:
+        payload = orjson.loads(source.read())
+    uvloop.run(serve(args.port, payload["show"], payload["patch"]))
