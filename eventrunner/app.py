@@ -9,18 +9,18 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from .auth import ProducerAuth
-from .autopilot import Autopilot
-from .bootstrap import open_show
-from .commands import Advance, Dispatcher
-from .config import STATIC_DIR, Secrets, Settings, load_secrets
-from .realtime import Realtime
-from .schedule import load_schedule
-from .store import FileStore
-from .web.api import ApiRoutes
-from .web.middleware import behind_proxy, default_rate_limits, rate_limits, security_headers
-from .web.pages import PageRoutes
-from .web.rendering import Pages
+from eventrunner.access.auth import ProducerAuth
+from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
+from eventrunner.control.autopilot import Autopilot
+from eventrunner.control.commands import Advance, Dispatcher
+from eventrunner.control.opening import open_show
+from eventrunner.core.schedule import load_schedule
+from eventrunner.live.sio import Realtime
+from eventrunner.stores.file import FileStore
+from eventrunner.web.api import ApiRoutes
+from eventrunner.web.middleware import behind_proxy, default_rate_limits, rate_limits, security_headers
+from eventrunner.web.pages import PageRoutes
+from eventrunner.web.rendering import Pages
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .bootstrap import DataDirInUse
-from .config import DEMO_SCHEDULE, Settings
-from .schedule import ScheduleError, load_schedule
-from .store import DataDirLocked, StoreCorrupt
+from eventrunner.config import DEMO_SCHEDULE, Settings
+from eventrunner.control.opening import DataDirInUse
+from eventrunner.core.schedule import ScheduleError, load_schedule
+from eventrunner.stores.file import DataDirLocked, StoreCorrupt
 
 EXIT_PROBLEMS = 2
 LISTEN_BACKLOG = 4096

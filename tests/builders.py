@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from eventrunner.schedule import Schedule, load_schedule, parse_schedule
+from eventrunner.core.schedule import Schedule, load_schedule, parse_schedule
 
 REPO = Path(__file__).resolve().parent.parent
 CNC = REPO / "schedules" / "2022-03-03-communities-not-cages.yaml"

@@ -7,7 +7,7 @@ from typing import Any
 
 import socketio
 
-from eventrunner import mergepatch
+from eventrunner.core import mergepatch
 
 
 class Recorder:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eventrunner.schedule import ScheduleError, parse_schedule
+from eventrunner.core.schedule import ScheduleError, parse_schedule
 
 from .builders import CNC, FREE_THEM_ALL, REPO
 
@@ -32,7 +32,7 @@ def test_the_shipped_schedules_pass():
 
 
 def test_the_shipped_days_carry_the_organizers_program():
-    from eventrunner.schedule import load_schedule
+    from eventrunner.core.schedule import load_schedule
 
     from .builders import at, cnc
 

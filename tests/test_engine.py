@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from eventrunner import show
-from eventrunner.show import CommandRejected
+from eventrunner.core import show
+from eventrunner.core.show import CommandRejected
 
 from .builders import at, cnc, minutes, small_day
 

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
-from eventrunner.livelane import LiveLane, event_message
+from eventrunner.live.lane import LiveLane, event_message
 
 
 async def expect_text(ws: aiohttp.ClientWebSocketResponse, prefix: str) -> str:

@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..auth import ProducerAuth
-from ..commands import BadCommand, Dispatcher, ShowNotSaved
-from ..show import CommandRejected, next_transition
+from eventrunner.access.auth import ProducerAuth
+from eventrunner.control.commands import BadCommand, Dispatcher, ShowNotSaved
+from eventrunner.core.show import CommandRejected, next_transition
 
 MAX_COMMAND_BYTES = 16 * 1024
 

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..auth import SESSION_COOKIE, ProducerAuth
-from ..commands import Dispatcher
-from ..document import Audience
-from ..ratelimit import RateLimiter
-from .overlays import OVERLAYS, OVERLAYS_BY_NAME
-from .rendering import Pages, event_time_formatter
+from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
+from eventrunner.access.ratelimit import RateLimiter
+from eventrunner.control.commands import Dispatcher
+from eventrunner.core.views import Audience
+from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
+from eventrunner.web.rendering import Pages, event_time_formatter
 
 
 def _refuse_cross_site(request: web.Request) -> None:

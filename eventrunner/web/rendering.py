@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from ..config import OVERLAYS_DIR, STATIC_DIR, TEMPLATES_DIR
+from eventrunner.config import OVERLAYS_DIR, STATIC_DIR, TEMPLATES_DIR
 
 
 def _static_url_factory(static_dir: Path) -> Callable[[str], str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .timeparse import format_duration, parse_duration_ms, parse_local, to_epoch_ms
+from eventrunner.core.timeparse import format_duration, parse_duration_ms, parse_local, to_epoch_ms
 
 if TYPE_CHECKING:
     from .schedule import ScheduleModel

@@ -12,10 +12,10 @@ import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from .plan import Plan
-from .schedule import Schedule
-from .show import ShowState, start_show
-from .store import ScheduleRef, ShowStore, StoredShow
+from eventrunner.core.plan import Plan
+from eventrunner.core.schedule import Schedule
+from eventrunner.core.show import ShowState, start_show
+from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
 
 DEMO_LEAD_MS = 2 * 60_000
 

@@ -16,11 +16,11 @@ import orjson
 import socketio
 from aiohttp import web
 
-from .auth import ProducerAuth
-from .commands import BadCommand, Change, Dispatcher
-from .document import Audience
-from .livelane import LiveLane, event_message
-from .show import CommandRejected
+from eventrunner.access.auth import ProducerAuth
+from eventrunner.control.commands import BadCommand, Change, Dispatcher
+from eventrunner.core.show import CommandRejected
+from eventrunner.core.views import Audience
+from eventrunner.live.lane import LiveLane, event_message
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .plan import cue_ids
-from .schedule import ScheduleModel
-from .show import ShowState, next_transition
+from eventrunner.core.plan import cue_ids
+from eventrunner.core.schedule import ScheduleModel
+from eventrunner.core.show import ShowState, next_transition
 
 Audience = Literal["producer", "public"]
 AUDIENCES: tuple[Audience, ...] = ("producer", "public")

@@ -23,9 +23,9 @@ from pydantic import (
     field_validator,
 )
 
-from .plan import Plan, PlanProblem, build_plan
-from .timeparse import parse_duration_ms, parse_local
-from .yamlsource import YamlProblem, line_of, load_yaml
+from eventrunner.core.plan import Plan, PlanProblem, build_plan
+from eventrunner.core.timeparse import parse_duration_ms, parse_local
+from eventrunner.core.yamlsource import YamlProblem, line_of, load_yaml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]

@@ -23,11 +23,11 @@ from pydantic import (
     ValidationError,
 )
 
-from . import mergepatch, show
-from .document import AUDIENCES, Audience, DocumentBuilder
-from .schedule import Schedule
-from .show import CommandRejected, ShowState
-from .store import ScheduleRef, ShowStore, StoredShow
+from eventrunner.core import mergepatch, show
+from eventrunner.core.schedule import Schedule
+from eventrunner.core.show import CommandRejected, ShowState
+from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
+from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from .commands import Advance, Change, Dispatcher
-from .show import next_transition
+from eventrunner.control.commands import Advance, Change, Dispatcher
+from eventrunner.core.show import next_transition
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from .show import ShowState
+from eventrunner.core.show import ShowState
 
 
 class ScheduleRef(BaseModel):

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .plan import SLOTS, Plan
+from eventrunner.core.plan import SLOTS, Plan
 
 Phase = Literal["pending", "live", "gap", "ended"]
 MAX_EXTEND_MINUTES = 12 * 60

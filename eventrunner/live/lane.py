@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from .wsframe import text_frame
+from eventrunner.live.wsframe import text_frame
 
 log = logging.getLogger(__name__)
 
