@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,10 +11,12 @@ from aiohttp import web
 from eventrunner.access.auth import ProducerAuth
 from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
 from eventrunner.control.autopilot import Autopilot
-from eventrunner.control.commands import Advance, Dispatcher
+from eventrunner.control.commands import Advance
+from eventrunner.control.dispatcher import Dispatcher, wall_clock_ms
 from eventrunner.control.opening import open_show
 from eventrunner.core.schedule import load_schedule
-from eventrunner.live.sio import Realtime
+from eventrunner.live.realtime import Realtime
+from eventrunner.live.topics import LiveHub
 from eventrunner.stores.file import FileStore
 from eventrunner.web.api import ApiRoutes
 from eventrunner.web.middleware import behind_proxy, default_rate_limits, rate_limits, security_headers
@@ -25,16 +26,13 @@ from eventrunner.web.rendering import Pages
 log = logging.getLogger(__name__)
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 @dataclass
 class Server:
     """Everything a running server holds, for the CLI and the tests to reach."""
 
     app: web.Application
     dispatcher: Dispatcher
+    hub: LiveHub
     autopilot: Autopilot
     realtime: Realtime
     secrets: Secrets
@@ -58,14 +56,15 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     auth = ProducerAuth(
         secrets.producer_password.value, secrets.api_token.value, secrets.session_key.value.encode()
     )
-    dispatcher = Dispatcher(schedule, ref, state, store, clock=clock)
+    hub = LiveHub(clock)
+    dispatcher = Dispatcher(schedule, ref, state, store, hub, clock=clock)
 
     middlewares = [security_headers(), rate_limits(default_rate_limits())]
     if settings.behind_proxy:
         middlewares.insert(0, behind_proxy())
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
     app[DISPATCHER_KEY] = dispatcher
-    realtime = Realtime(dispatcher, auth)
+    realtime = Realtime(hub, dispatcher, auth)
     realtime.attach(app)
     PageRoutes(dispatcher, auth, Pages()).register(app)
     ApiRoutes(dispatcher, auth).register(app)
@@ -83,4 +82,4 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
 
     app.on_startup.append(start_autopilot)
     app.on_cleanup.append(stop_autopilot)
-    return Server(app, dispatcher, autopilot, realtime, secrets, new_show)
+    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from eventrunner.control.commands import Advance, Change, Dispatcher
+from eventrunner.control.commands import Advance
+from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.show import next_transition
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,12 @@ class Autopilot:
 
     def start(self) -> None:
         self.scheduler.start()
-        self.dispatcher.subscribe(self._on_change)
+        self.dispatcher.on_change(lambda _: self.replan())
         self.replan()
 
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-
-    async def _on_change(self, change: Change) -> None:
-        self.replan()
 
     def replan(self, not_before: int | None = None) -> None:
         due = next_transition(self.dispatcher.state)
@@ -72,6 +70,6 @@ class Autopilot:
             log.exception("autopilot could not advance the show; retrying in %d ms", RETRY_MS)
             self.replan(not_before=self.dispatcher.clock() + RETRY_MS)
         else:
-            # A change re-plans through _on_change; an advance that changed nothing
+            # A change re-plans through on_change; an advance that changed nothing
             # (the clock was a hair early) must still leave the next job in place.
             self.replan()

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 PATH = "/live/"
 MAX_CLIENT_MESSAGE = 16 * 1024
 MAX_SEND_BUFFER = 512 * 1024
-BROADCAST_CHUNK = 500
+BROADCAST_CHUNK = 100
 EVENT_BURST = 20
 EVENTS_PER_SECOND = 5.0
 PING_FRAME = text_frame(b"2")
@@ -70,7 +70,8 @@ class LaneConnection:
         self.sid = secrets.token_urlsafe(12)
         self.ws = ws
         self.transport = transport
-        self.namespaces: set[str] = set()
+        # namespace -> the topics this connection follows there
+        self.namespaces: dict[str, tuple[str, ...]] = {}
         self.next_ping = next_ping
         self.pinged_at: float | None = None
         self.allowance = float(EVENT_BURST)
@@ -102,6 +103,8 @@ class LaneConnection:
 
 
 EventHandler = Callable[[str, Any], Any]
+# (namespace, the handshake's auth data) -> the topics it follows and their snapshots
+ConnectHandler = Callable[[str, Any], tuple[tuple[str, ...], list[bytes]]]
 
 
 class LiveLane:
@@ -110,13 +113,14 @@ class LiveLane:
     def __init__(
         self,
         namespaces: tuple[str, ...],
-        on_connect: Callable[[str], bytes],  # namespace -> the message to greet with
+        on_connect: ConnectHandler,
         handlers: dict[str, EventHandler],
         ping_interval_s: float = 25.0,
         ping_timeout_s: float = 20.0,
     ) -> None:
-        # Insertion-ordered member "sets" per namespace; broadcast iterates these.
-        self.members: dict[str, dict[LaneConnection, None]] = {ns: {} for ns in namespaces}
+        self.namespaces = namespaces
+        # Insertion-ordered member "sets" per (namespace, topic); broadcast iterates these.
+        self.members: dict[tuple[str, str], dict[LaneConnection, None]] = {}
         self.on_connect = on_connect
         self.handlers = handlers
         self.ping_interval_s = ping_interval_s
@@ -178,8 +182,12 @@ class LiveLane:
 
     def _forget(self, connection: LaneConnection) -> None:
         self._connections.pop(connection, None)
-        for members in self.members.values():
-            members.pop(connection, None)
+        for namespace in list(connection.namespaces):
+            self._leave(connection, namespace)
+
+    def _leave(self, connection: LaneConnection, namespace: str) -> None:
+        for topic in connection.namespaces.pop(namespace, ()):
+            self.members.get((namespace, topic), {}).pop(connection, None)
 
     def _on_message(self, connection: LaneConnection, text: str) -> None:
         kind = text[:1]
@@ -206,18 +214,22 @@ class LiveLane:
         scope = namespace + "," if namespace != "/" else ""
         if kind == SIO_CONNECT:
             if not connection.may_ask(time.monotonic()):
-                return  # each join costs a snapshot: it spends the same budget
-            if namespace not in self.members:
-                refusal = {"message": f"this endpoint serves {', '.join(self.members)} only"}
+                return  # each join costs snapshots: it spends the same budget
+            if namespace not in self.namespaces:
+                refusal = {"message": f"this endpoint serves {', '.join(self.namespaces)} only"}
                 connection.send(f"4{SIO_CONNECT_ERROR}{scope}".encode() + orjson.dumps(refusal))
                 return
-            connection.namespaces.add(namespace)
-            self.members[namespace][connection] = None
+            auth = orjson.loads(rest) if rest else None
+            topics, snapshots = self.on_connect(namespace, auth)
+            self._leave(connection, namespace)  # a second connect replaces the first
+            connection.namespaces[namespace] = topics
+            for topic in topics:
+                self.members.setdefault((namespace, topic), {})[connection] = None
             connection.send(f"4{SIO_CONNECT}{scope}".encode() + orjson.dumps({"sid": connection.sid}))
-            connection.send(self.on_connect(namespace))
+            for snapshot in snapshots:
+                connection.send(snapshot)
         elif kind == SIO_DISCONNECT:
-            connection.namespaces.discard(namespace)
-            self.members.get(namespace, {}).pop(connection, None)
+            self._leave(connection, namespace)
         elif kind == SIO_EVENT and namespace in connection.namespaces:
             arguments = orjson.loads(body) if body else None
             if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], str):
@@ -232,16 +244,17 @@ class LiveLane:
 
     # --- many connections ---------------------------------------------------------------
 
-    async def broadcast(self, namespace: str, message: bytes) -> int:
-        """Write one encoded message to every member of `namespace`; returns how many.
+    async def broadcast(self, namespace: str, topic: str, message: bytes) -> int:
+        """Write one encoded message to every member of `namespace` that follows `topic`;
+        returns how many.
 
         The loop yields to the event loop every BROADCAST_CHUNK writes, so the producers'
-        sockets (queued just before) flush early and pings and page loads are not held up
-        by a crowd. One broadcast runs at a time (the dispatcher's lock), so order holds.
+        sockets flush early and pings, commands and page loads are not held up by a
+        crowd. One delivery task calls this, one change at a time, so order holds.
         """
         frame = text_frame(message)
         sent = 0
-        for count, connection in enumerate(list(self.members[namespace]), start=1):
+        for count, connection in enumerate(list(self.members.get((namespace, topic), ())), start=1):
             if connection.write(frame):
                 sent += 1
             if count % BROADCAST_CHUNK == 0:

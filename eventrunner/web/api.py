@@ -10,7 +10,8 @@ import orjson
 from aiohttp import web
 
 from eventrunner.access.auth import ProducerAuth
-from eventrunner.control.commands import BadCommand, Dispatcher, ShowNotSaved
+from eventrunner.control.commands import BadCommand
+from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConflict
 from eventrunner.core.show import CommandRejected, next_transition
 
 MAX_COMMAND_BYTES = 16 * 1024
@@ -71,6 +72,8 @@ class ApiRoutes:
             version = await self.dispatcher.dispatch_payload(payload, source="api")
         except ShowNotSaved as error:
             return error_response(503, str(error))
+        except VersionConflict as error:
+            return json_response({"error": str(error), "version": error.current}, status=409)
         except (BadCommand, CommandRejected) as error:
             return error_response(400, str(error))
         return json_response({"ok": True, "version": version})

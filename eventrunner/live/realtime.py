@@ -1,0 +1,84 @@
+"""Both live endpoints wired to the topics' delivery groups.
+
+python-socketio at `/socket.io/` serves all three namespaces; the live lane at `/live/`
+serves the read-only crowd (`/overlay`, `/public`) on a lean broadcast path. Two delivery
+groups carry every change: the producers' consoles, and the crowd (overlays first, then
+participants), so what a producer does shows on their console without waiting for the
+crowd, and what is on air never waits behind the phones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from eventrunner.access.auth import ProducerAuth
+from eventrunner.control.dispatcher import Dispatcher
+from eventrunner.live.lane import LiveLane, event_message
+from eventrunner.live.protocol import (
+    CROWD_NAMESPACES,
+    NAMESPACES,
+    READ_ONLY_REFUSAL,
+    requested_topics,
+    snapshot_payload,
+    snapshot_reply,
+    sync_reply,
+)
+from eventrunner.live.sio import socketio_server, topic_room
+from eventrunner.live.topics import Change, LiveHub
+
+
+class Realtime:
+    def __init__(self, hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
+        self.hub = hub
+        self.sio = socketio_server(hub, dispatcher, auth)
+        self.lane = LiveLane(
+            CROWD_NAMESPACES,
+            on_connect=self._lane_connect,
+            handlers={
+                "snapshot": lambda namespace, data: snapshot_reply(hub, data, NAMESPACES[namespace]),
+                "sync": lambda _, data: sync_reply(data, hub.clock()),
+                "command": lambda *_: {"ok": False, "error": READ_ONLY_REFUSAL},
+            },
+        )
+        hub.add_sink("producers", self._deliver_to_producers)
+        hub.add_sink("crowd", self._deliver_to_crowd)
+
+    def attach(self, app: web.Application) -> None:
+        self.sio.attach(app)
+        self.lane.attach(app)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._close_sockets)
+
+    async def _start(self, _: web.Application) -> None:
+        self.hub.start()
+
+    async def _close_sockets(self, _: web.Application) -> None:
+        await self.hub.stop()
+        # Open websockets would hold a stopping server for a minute, and their clients
+        # would wait for a ping timeout: drop them now so they reconnect at once.
+        if self.sio.eio.sockets:  # engine.io's disconnect-all fails on an empty server
+            await self.sio.eio.disconnect()
+        await self.sio.shutdown()
+
+    def _lane_connect(self, namespace: str, auth: Any) -> tuple[tuple[str, ...], list[bytes]]:
+        topics = requested_topics(auth, self.hub)
+        audience = NAMESPACES[namespace]
+        snapshots = [
+            event_message(namespace, topic, orjson.dumps(snapshot_payload(self.hub, topic, audience)))
+            for topic in topics
+        ]
+        return topics, snapshots
+
+    async def _deliver_to_producers(self, change: Change) -> None:
+        message = change.message("producer", self.hub.clock())
+        await self.sio.emit("patch", message, room=topic_room(change.topic), namespace="/producer")
+
+    async def _deliver_to_crowd(self, change: Change) -> None:
+        for namespace in CROWD_NAMESPACES:
+            message = change.message(NAMESPACES[namespace], self.hub.clock())
+            encoded = event_message(namespace, "patch", orjson.dumps(message))
+            await self.lane.broadcast(namespace, change.topic, encoded)
+            await self.sio.emit("patch", message, room=topic_room(change.topic), namespace=namespace)

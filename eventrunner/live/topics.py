@@ -1,0 +1,203 @@
+"""Live topics: the documents the realtime protocol carries (docs/PROTOCOL.md).
+
+Each topic (`show` now; check-ins and post counts later) has its own version sequence and
+one view per audience. The write side (the dispatcher, an ingester) publishes a topic's
+new views; the hub turns them into a change (a merge patch per audience) at once and
+returns. The read side is apart: each group of sockets (the producers' consoles, the
+crowd) has its own delivery task that drains its changes in order, so a command never
+waits for a broadcast, and a console never waits behind ten thousand phones.
+
+A group that falls behind does not queue: it keeps, per topic, what it delivered last
+and sends one patch from there to the newest state (`base` names the version it applies
+to). A coalesced topic publishes at most `per_second` times a second, each time its
+newest state, however often it changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventrunner.core import mergepatch
+from eventrunner.core.views import AUDIENCES, Audience
+
+log = logging.getLogger(__name__)
+
+Views = Mapping[Audience, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A topic going from version `base` to `version`; `patches` take each audience's
+    view from one to the other, and `views` are the views at `version`."""
+
+    topic: str
+    base: int
+    version: int
+    patches: Mapping[Audience, dict[str, Any]]
+    views: Views
+
+    def message(self, audience: Audience, server_time: int) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "base": self.base,
+            "version": self.version,
+            "patch": self.patches[audience],
+            "server_time": server_time,
+        }
+
+
+class Topic:
+    """One live document. `render` (required for coalesced topics) returns its views."""
+
+    def __init__(
+        self,
+        name: str,
+        views: Views,
+        version: int = 0,
+        per_second: float | None = None,
+        render: Callable[[], Views] | None = None,
+    ) -> None:
+        if set(views) != set(AUDIENCES):
+            raise ValueError(f"topic {name!r} needs a view for each audience: {', '.join(AUDIENCES)}")
+        if per_second is not None and render is None:
+            raise ValueError(f"coalesced topic {name!r} needs a render function")
+        self.name = name
+        self.views = views
+        self.version = version
+        self.per_second = per_second
+        self.render = render
+
+    def snapshot(self, audience: Audience) -> dict[str, Any]:
+        return {**self.views[audience], "version": self.version}
+
+    def change_to(self, views: Views, version: int) -> Change | None:
+        """Move to `views` at `version`; None when no audience would see a difference."""
+        patches = {audience: mergepatch.diff(self.views[audience], views[audience]) for audience in AUDIENCES}
+        if not any(patches.values()) and version == self.version:
+            return None
+        change = Change(self.name, self.version, version, patches, views)
+        self.views, self.version = views, version
+        return change
+
+
+Deliver = Callable[[Change], Awaitable[None]]
+
+
+class _Group:
+    """The read side of one group of sockets: a task that delivers each topic's news."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sinks: list[Deliver] = []
+        self.news: dict[str, Change] = {}  # newest undelivered change per topic, in order
+        # Per topic, the version this group's sockets were last sent, and its views.
+        self.delivered: dict[str, tuple[int, Views | None]] = {}
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def offer(self, change: Change) -> None:
+        # A topic's first change applies to what its sockets' snapshots held.
+        self.delivered.setdefault(change.topic, (change.base, None))
+        self.news.pop(change.topic, None)  # re-inserted last: topics take turns
+        self.news[change.topic] = change
+        self.wake.set()
+
+    def _catch_up(self, change: Change) -> Change:
+        delivered_version, delivered_views = self.delivered[change.topic]
+        if delivered_version == change.base or delivered_views is None:
+            return change
+        # We skipped versions: one patch from what this group's sockets hold to now.
+        patches = {a: mergepatch.diff(delivered_views[a], change.views[a]) for a in AUDIENCES}
+        return Change(change.topic, delivered_version, change.version, patches, change.views)
+
+    async def run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.news:
+                topic = next(iter(self.news))
+                change = self._catch_up(self.news.pop(topic))
+                self.delivered[topic] = (change.version, change.views)
+                for deliver in self.sinks:
+                    try:
+                        await deliver(change)
+                    except Exception:  # one broken transport must not starve the others
+                        log.exception("%s: delivering %s v%d failed", self.name, topic, change.version)
+
+
+class LiveHub:
+    """The topics of a server and the delivery groups that carry their changes."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.clock = clock
+        self.topics: dict[str, Topic] = {}
+        self.groups: dict[str, _Group] = {}
+        self._flushes: dict[str, asyncio.TimerHandle] = {}
+        self._last_flush: dict[str, float] = {}
+
+    # --- wiring -------------------------------------------------------------------------
+
+    def add_topic(self, topic: Topic) -> Topic:
+        if topic.name in self.topics:
+            raise ValueError(f"topic {topic.name!r} exists already")
+        self.topics[topic.name] = topic
+        return topic
+
+    def add_sink(self, group: str, deliver: Deliver) -> None:
+        """Deliveries of one group run in order, one at a time; groups run side by side.
+        Groups are drained in the order they were first named."""
+        self.groups.setdefault(group, _Group(group)).sinks.append(deliver)
+
+    def start(self) -> None:
+        for group in self.groups.values():
+            if group.task is None:
+                group.task = asyncio.create_task(group.run(), name=f"live-{group.name}")
+
+    async def stop(self) -> None:
+        for handle in self._flushes.values():
+            handle.cancel()
+        self._flushes.clear()
+        for group in self.groups.values():
+            if group.task is not None:
+                group.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await group.task
+                group.task = None
+
+    # --- the write side -----------------------------------------------------------------
+
+    def publish(self, name: str, views: Views, version: int | None = None) -> Change | None:
+        """Set a topic's views (at `version`, default the next one) and hand the change to
+        every group. Returns at once; delivery happens in the groups' tasks."""
+        topic = self.topics[name]
+        change = topic.change_to(views, topic.version + 1 if version is None else version)
+        if change is not None:
+            for group in self.groups.values():
+                group.offer(change)
+        return change
+
+    def touch(self, name: str) -> None:
+        """A coalesced topic changed: publish its newest state, at most per_second a second."""
+        topic = self.topics[name]
+        if name in self._flushes:
+            return  # a flush is on its way and will read the newest state
+        assert topic.per_second is not None
+        due = self._last_flush.get(name, float("-inf")) + 1 / topic.per_second
+        delay = max(0.0, due - time.monotonic())
+        self._flushes[name] = asyncio.get_running_loop().call_later(delay, self._flush, name)
+
+    def _flush(self, name: str) -> None:
+        del self._flushes[name]
+        self._last_flush[name] = time.monotonic()
+        topic = self.topics[name]
+        assert topic.render is not None
+        try:
+            self.publish(name, topic.render())
+        except Exception:  # a bad render must not stop the topic for good
+            log.exception("topic %s: render failed", name)
