@@ -51,12 +51,18 @@
     if (document.body && document.body.dataset[key] !== value) document.body.dataset[key] = value;
   }
 
-  /* connect('/public', onDoc) -> client with .doc, .now(), .command(), .connected.
-   * onDoc(doc) runs after every change, including once right away from the embedded doc. */
+  /* connect('/public', onDoc, options) -> client with .doc (the show), .topics, .now(),
+   * .command(), .connected. onDoc(doc) runs after every change of the show, including
+   * once right away from the embedded doc. options.topics: {name: onTopic(doc)} for the
+   * other live topics this page follows (check-ins, posts); each gets its own snapshot
+   * on connect and its own versioned patches. */
   ER.connect = function (namespace, onDoc, options) {
     options = options || {};
+    var handlers = { show: onDoc };
+    Object.keys(options.topics || {}).forEach(function (name) { handlers[name] = options.topics[name]; });
     var client = {
       doc: null,
+      topics: {},
       connected: false,
       offset: 0,        // server_time - Date.now(), in ms
       rtt: Infinity,    // round trip of the sample the offset comes from
@@ -66,49 +72,60 @@
       onConnection: null // optional callback(connected)
     };
     var samples = [];
-    var snapshotPending = false;
+    var snapshotPending = {};
     var retryTimer = null;
     var retryAttempts = 0;
     var resyncTimer = null;
 
-    function changed() {
-      setBodyData('version', String(client.doc.version));
-      try { onDoc(client.doc); } catch (e) { console.error(e); }
+    function changed(topic) {
+      var doc = client.topics[topic];
+      if (topic === 'show') {
+        client.doc = doc;
+        setBodyData('version', String(doc.version));
+      }
+      try { handlers[topic](doc); } catch (e) { console.error(e); }
     }
 
-    function replace(full) {
+    function replace(topic, full) {
       if (!isObject(full) || typeof full.version !== 'number') return;
       // Without a sync sample yet, server_time is a rough offset (off by one-way latency).
       if (samples.length === 0 && typeof full.server_time === 'number') {
         client.offset = full.server_time - Date.now();
       }
-      client.doc = withoutServerTime(full);
-      changed();
+      client.topics[topic] = withoutServerTime(full);
+      changed(topic);
     }
 
-    function requestSnapshot() {
-      if (snapshotPending || !client.socket || !client.socket.connected) return;
-      snapshotPending = true;
-      client.socket.timeout(ACK_TIMEOUT_MS).emit('snapshot', function (err, full) {
-        snapshotPending = false;
-        if (err) { requestSnapshot(); return; }
+    function requestSnapshot(topic) {
+      if (snapshotPending[topic] || !client.socket || !client.socket.connected) return;
+      snapshotPending[topic] = true;
+      client.socket.timeout(ACK_TIMEOUT_MS).emit('snapshot', { topic: topic }, function (err, full) {
+        snapshotPending[topic] = false;
+        if (err) { requestSnapshot(topic); return; }
         // Acks arrive in order with patches, so this is never older than what we hold,
         // but a version check costs nothing.
-        if (full && (!client.doc || full.version >= client.doc.version)) replace(full);
+        var held = client.topics[topic];
+        if (full && (!held || full.version >= held.version)) replace(topic, full);
       });
     }
 
+    /* A patch applies to the version named by `base` (servers before topics sent none:
+     * then the one before). A gap in one topic resyncs that topic only. */
     function onPatch(msg) {
-      if (!msg || typeof msg.version !== 'number' || !client.doc) return;
-      if (msg.version <= client.doc.version) return;          // already have it
-      if (msg.version !== client.doc.version + 1 || !isObject(msg.patch)) {
-        requestSnapshot();                                     // a gap: start over
+      if (!msg || typeof msg.version !== 'number') return;
+      var topic = typeof msg.topic === 'string' ? msg.topic : 'show';
+      var held = client.topics[topic];
+      if (!handlers[topic] || !held) return;
+      if (msg.version <= held.version) return;                 // already have it
+      var base = typeof msg.base === 'number' ? msg.base : msg.version - 1;
+      if (base !== held.version || !isObject(msg.patch)) {
+        requestSnapshot(topic);                                // a gap: start over
         return;
       }
-      var doc = mergePatch(client.doc, msg.patch);
+      var doc = mergePatch(held, msg.patch);
       doc.version = msg.version;
-      client.doc = doc;
-      changed();
+      client.topics[topic] = doc;
+      changed(topic);
     }
 
     /* Clock offset: offset = server_time - (t + received_at) / 2, from the round trip
@@ -173,7 +190,7 @@
     // 1. Render at once from the document embedded in the page.
     setBodyData('connection', 'disconnected');
     var embedded = readEmbeddedDoc();
-    if (embedded) replace(embedded);
+    if (embedded) replace('show', embedded);
 
     // 2. Then go live.
     if (typeof window.io !== 'function') {
@@ -197,7 +214,9 @@
         reconnectionDelayMax: 10000,
         randomizationFactor: 0.5
       };
-      if (options.auth) ioOptions.auth = options.auth;
+      var auth = { topics: Object.keys(handlers) };
+      Object.keys(options.auth || {}).forEach(function (key) { auth[key] = options.auth[key]; });
+      ioOptions.auth = auth;
       var socket = window.io(namespace, ioOptions);
       client.socket = socket;
 
@@ -212,7 +231,7 @@
       socket.on('disconnect', function (reason) {
         // Keep the last state on screen; only the connection marker changes.
         setConnected(false);
-        snapshotPending = false;
+        snapshotPending = {};
         clearInterval(resyncTimer);
         if (reason === 'io server disconnect' || !socket.active) retryLater();
       });
@@ -228,20 +247,110 @@
         }
         if (!socket.active) retryLater();   // refused by the server: socket.io won't retry
       });
-      socket.on('show', replace);
+      Object.keys(handlers).forEach(function (topic) {
+        socket.on(topic, function (full) { replace(topic, full); });
+      });
       socket.on('patch', onPatch);
     }
     return client;
   };
 
-  /* Calls render() every 250 ms and whenever the page or OBS source becomes visible:
-   * timers are throttled while hidden, so renderers work from absolute state. */
-  ER.tick = function (render) {
-    setInterval(render, 250);
-    document.addEventListener('visibilitychange', function () {
-      if (!document.hidden) render();
+  /* Second-true rendering. A displayed second flips when the server's clock crosses a
+   * whole second *relative to the instant it shows*: a countdown to T (rounded up) and
+   * elapsed time since S flip at now = T (mod 1000) and now = S (mod 1000), a wall clock
+   * at now = 0 (mod 1000), a graphic's `until` at `until`. nextFlip(instant, now) is the
+   * first such moment strictly after `now`. */
+  var FLIP_LATE_MS = 1;   // wake a hair after the flip, so the new value is computed
+
+  function nextFlip(instant, now) {
+    var ahead = (instant - now) % 1000;
+    if (ahead <= 0) ahead += 1000;
+    return now + ahead;
+  }
+  ER.nextFlip = nextFlip;
+
+  /* The earliest flip after `now` of any of `instants` (non-numbers are skipped), or null. */
+  function nearestFlip(instants, now) {
+    var best = Infinity;
+    (instants || []).forEach(function (instant) {
+      if (typeof instant === 'number' && isFinite(instant)) best = Math.min(best, nextFlip(instant, now));
     });
-    window.addEventListener('obsSourceVisibleChanged', function () { render(); });
+    return best === Infinity ? null : best;
+  }
+  ER.nearestFlip = nearestFlip;
+
+  /* Calls fn (once, after the current task) whenever client.offset is given a new value:
+   * the connection code sets it from each clock sample. Returns false when the client has
+   * no plain `offset` property to watch. */
+  function watchOffset(client, fn) {
+    var desc = Object.getOwnPropertyDescriptor(client, 'offset');
+    if (!desc || !('value' in desc) || !desc.configurable) return false;
+    var value = desc.value;
+    var queued = false;
+    Object.defineProperty(client, 'offset', {
+      configurable: true,
+      enumerable: true,
+      get: function () { return value; },
+      set: function (next) {
+        if (next === value) return;
+        value = next;
+        if (queued) return;
+        queued = true;
+        // Not from inside the connection code: let it finish what it was doing first.
+        Promise.resolve().then(function () { queued = false; fn(); });
+      }
+    });
+    return true;
+  }
+
+  /* tick(render, client) -> {render(), stop()}. render(shownAgain) draws the page from
+   * absolute state at client.now() and returns the instants it shows (epoch ms on the
+   * server's clock, as above). One timer is set for the nearest flip and set again after
+   * every render: call ticker.render() after every document change; a new clock offset
+   * re-renders by itself. Hidden pages and OBS sources are throttled, so render(true)
+   * also runs whenever the page or source is shown again. */
+  ER.tick = function (render, client) {
+    var now = client && typeof client.now === 'function'
+      ? function () { return client.now(); }
+      : function () { return Date.now(); };
+    var timer = null;
+    var stopped = false;
+
+    function draw(shownAgain) {
+      if (stopped) return;
+      var instants = null;
+      try {
+        instants = render(!!shownAgain);
+      } catch (e) {
+        console.error(e);
+      }
+      // A renderer that says nothing gets a wall clock's seconds.
+      arm(Array.isArray(instants) ? instants : [0]);
+    }
+
+    function arm(instants) {
+      clearTimeout(timer);
+      timer = null;
+      var t = now();
+      var flip = nearestFlip(instants, t);
+      // Woken early (the timer, or a clock estimate that moved)? This is the same flip
+      // again, a few ms away: the render above was harmless and this one will be right.
+      if (flip !== null) timer = setTimeout(draw, flip - t + FLIP_LATE_MS);
+    }
+
+    if (client) watchOffset(client, function () { draw(false); });
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden) draw(true);
+    });
+    window.addEventListener('obsSourceVisibleChanged', function (event) {
+      var detail = event.detail;
+      var visible = detail && typeof detail === 'object' ? detail.visible : detail;
+      if (visible !== false) draw(true);
+    });
+    return {
+      render: function (shownAgain) { draw(shownAgain); },
+      stop: function () { stopped = true; clearTimeout(timer); }
+    };
   };
 
   /* Set text only when it differs: keeps the DOM (and screen readers) quiet. */

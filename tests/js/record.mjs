@@ -1,10 +1,14 @@
 // Connects the official socket.io JS client to eventrunner and records, in order, the
-// events each connection receives. Usage: node record.mjs URL PATCHES
-// Prints "ready" once every connection has its snapshot, then one JSON line with the
-// events after PATCHES patches arrived on every connection. Gives up after 20 s.
+// events each connection receives. Usage: node record.mjs URL PATCHES [AUTH_JSON]
+// AUTH_JSON is the handshake's auth, e.g. {"topics": "*"}: then the snapshots of the
+// "show" and "pulse" topics are recorded. Prints "ready" once every connection has its
+// snapshots, then one JSON line with the events after PATCHES patches arrived on every
+// connection. Gives up after 20 s.
 import { io } from "socket.io-client";
 
 const [url, wanted] = [process.argv[2], Number(process.argv[3])];
+const auth = process.argv[4] ? JSON.parse(process.argv[4]) : undefined;
+const snapshots = auth ? ["show", "pulse"] : ["show"];
 const endpoints = [
   { name: "live/public", path: "/live/", namespace: "/public" },
   { name: "live/overlay", path: "/live/", namespace: "/overlay" },
@@ -21,11 +25,11 @@ setTimeout(() => {
 
 function check() {
   const lists = Object.values(received);
-  if (!ready && lists.length === endpoints.length && lists.every((events) => events.length >= 1)) {
+  if (!ready && lists.length === endpoints.length && lists.every((events) => events.length >= snapshots.length)) {
     ready = true;
     console.log("ready");
   }
-  if (lists.length === endpoints.length && lists.every((events) => events.length >= wanted + 1)) {
+  if (lists.length === endpoints.length && lists.every((events) => events.length >= wanted + snapshots.length)) {
     console.log(JSON.stringify(received));
     sockets.forEach((socket) => socket.disconnect());
     process.exit(0);
@@ -34,10 +38,10 @@ function check() {
 
 for (const endpoint of endpoints) {
   const socket = io(url + endpoint.namespace, {
-    path: endpoint.path, transports: ["websocket"], forceNew: true, reconnection: false,
+    path: endpoint.path, transports: ["websocket"], forceNew: true, reconnection: false, auth,
   });
   received[endpoint.name] = [];
-  for (const event of ["show", "patch"]) {
+  for (const event of [...snapshots, "patch"]) {
     socket.on(event, (data) => {
       delete data.server_time;
       received[endpoint.name].push([event, data]);
