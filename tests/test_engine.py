@@ -104,6 +104,37 @@ def test_hold_runs_over_time_and_resume_moves_on(plan):
         show.resume(state, t("11:13"))
 
 
+def test_a_hold_belongs_to_the_segment_it_was_pressed_in(plan):
+    state = show.hold(show.start_show(plan, t("10:05")), t("10:06"))
+    # Moving between cues of the held segment keeps the hold: it is still running long.
+    state = show.next_cue(state, t("10:07"))
+    assert (state.segment.id, state.current_cue.id, state.held) == ("one", "figure", True)
+    # Leaving it releases the hold: the next segment follows the clock again.
+    state = show.jump(state, t("11:06"), segment_id="two")
+    assert (state.phase, state.segment.id, state.held, state.held_since) == ("live", "two", False, None)
+    assert show.next_transition(state) == t("12:00")
+
+
+def test_next_out_of_a_held_segment_releases_the_hold(plan):
+    state = show.hold(show.start_show(plan, t("10:55")), t("10:55"))
+    state = show.advance(state, t("11:40"))  # held over time, past the next start
+    state = show.next_cue(state, t("11:41"))
+    assert (state.phase, state.segment.id, state.held) == ("live", "two", False)
+    assert show.advance(state, t("12:00")).phase == "ended"
+
+
+def test_starting_a_held_wait_releases_the_hold(plan):
+    state = show.hold(show.start_show(plan, t("09:55")), t("09:55"))
+    state = show.start_now(state, t("09:58"))
+    assert (state.phase, state.held) == ("live", False)
+    state = show.hold(
+        show.previous_cue(show.jump(state, t("10:40"), segment_id="two"), t("10:41")), t("10:42")
+    )
+    assert (state.segment.id, state.held) == ("one", True)
+    state = show.previous_cue(show.jump(state, t("10:43"), cue_id="storm"), t("10:44"))
+    assert state.held is False
+
+
 def test_extend_without_shifting_the_rest(plan):
     state = show.start_show(plan, t("10:30"))
     state = show.extend(state, t("10:30"), 10)

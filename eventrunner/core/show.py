@@ -7,6 +7,8 @@ override it. Rules that keep the two from fighting:
 
 - Auto transitions happen at planned instants. A transition that came due while the
   show was held takes effect when it resumes.
+- A hold belongs to the segment it was pressed in (or to the wait for the upcoming one):
+  a producer's move to another segment, or onto the air, releases it.
 - A producer's move (next, previous, jump, start now) sets the *anchor*. Cue changes
   and segment ends that were planned before the anchor are not replayed: a segment
   the producer put back on air after its planned end runs over-time until they move on.
@@ -264,6 +266,12 @@ def _command(state: ShowState, now: int, move: bool = False) -> ShowState:
     return state
 
 
+def _moved(state: ShowState, before: tuple[str, int]) -> None:
+    """After a producer's move: a hold stays with the segment it was pressed in."""
+    if state.held and (state.phase, state.index) != before:
+        state.held, state.held_since = False, None
+
+
 # --- producer commands ------------------------------------------------------------------
 
 
@@ -271,6 +279,7 @@ def next_cue(state: ShowState, now: int) -> ShowState:
     state = _command(state, now, move=True)
     if state.phase == "ended":
         raise CommandRejected("the show has ended; use jump or reset")
+    before = (state.phase, state.index)
     if state.phase in ("pending", "gap"):
         _go_live(state, state.index, now)
     else:
@@ -283,6 +292,7 @@ def next_cue(state: ShowState, now: int) -> ShowState:
                 state.phase = "ended"
             else:
                 _go_live(state, state.index + 1, now)
+    _moved(state, before)
     _advance(state, now)
     return state
 
@@ -291,6 +301,7 @@ def previous_cue(state: ShowState, now: int) -> ShowState:
     state = _command(state, now, move=True)
     if state.phase == "pending":
         raise CommandRejected("nothing comes before the first segment")
+    before = (state.phase, state.index)
     if state.phase == "live" and state.cue:
         left = state.segment.cues[state.cue]
         left.actual = None
@@ -313,6 +324,7 @@ def previous_cue(state: ShowState, now: int) -> ShowState:
         back_to = state.index
     _go_live(state, back_to, now)
     state.cue = _last_aired_cue(state.segment)
+    _moved(state, before)
     return state
 
 
@@ -324,12 +336,14 @@ def jump(state: ShowState, now: int, segment_id: str | None = None, cue_id: str 
         target, cue_index = state.locate_cue(cue_id)
     else:
         target, cue_index = state.locate_segment(segment_id), None  # type: ignore[arg-type]
+    before = (state.phase, state.index)
     if state.phase != "live" or state.index != target:
         if state.phase == "live":
             _leave_air(state, now)
         _go_live(state, target, now)
     if cue_index is not None:
         _set_cue(state, cue_index, now)
+    _moved(state, before)
     _advance(state, now)
     return state
 
@@ -340,7 +354,9 @@ def start_now(state: ShowState, now: int) -> ShowState:
         raise CommandRejected(f"'{state.segment.id}' is already on air; use next to move on")
     if state.phase == "ended":
         raise CommandRejected("the show has ended; use jump or reset")
+    before = (state.phase, state.index)
     _go_live(state, state.index, now)
+    _moved(state, before)
     _advance(state, now)
     return state
 
