@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -85,5 +87,46 @@ async def test_a_second_server_on_the_same_data_dir_stops_before_writing(tmp_pat
         with pytest.raises(RuntimeError, match="another eventrunner is using"):
             ServerProcess(["--demo", "--reset"], tmp_path / "data").start()
         assert (tmp_path / "data" / "show.json").read_bytes() == before
+    finally:
+        server.kill()
+
+
+async def test_restarting_with_an_edited_schedule_keeps_the_show(tmp_path):
+    schedule = tmp_path / "day.yaml"
+    live_now_schedule(schedule)
+    server = ServerProcess([str(schedule)], tmp_path / "data").start()
+    try:
+        await command(server.url, {"command": "next"})  # on to 'guest' early
+        await command(server.url, {"command": "extend", "minutes": 7, "shift_rest": True})
+        await command(server.url, {"command": "hold"})
+        before = await show(server.url)
+        server.stop()
+        # Mid-show fixes: a typo in a title, a new cue, the closing segment moved 10 minutes.
+        text = schedule.read_text()
+        closing_start = before["timing"]["segments"]["closing"]["planned_start"]
+        edited = text.replace("title: Opening", "title: Opening remarks").replace(
+            "      - {id: guest, at: 30m, kind: lower_third, name: Guest}",
+            "      - {id: guest, at: 30m, kind: lower_third, name: Guest}\n"
+            "      - {id: thanks, at: 50m, kind: lower_third, name: Thanks}",
+        )
+        head, closing = edited.split("- id: closing")
+        planned = re.search(r'start: "([^"]+)"', closing).group(1)
+        later = datetime.strptime(planned, "%Y-%m-%d %H:%M") + timedelta(minutes=10)
+        edited = head + "- id: closing" + closing.replace(planned, f"{later:%Y-%m-%d %H:%M}")
+        assert edited != text
+        schedule.write_text(edited)
+        server.start()
+        assert any("carries on" in line for line in server.output)
+        after = await show(server.url)
+        assert after["version"] == before["version"] + 1
+        assert after["program"] == before["program"]  # same segment, cue and hold
+        opening_before = before["timing"]["segments"]["opening"]
+        opening_after = after["timing"]["segments"]["opening"]
+        assert opening_after == opening_before  # actual start kept, the extension too
+        assert after["timing"]["cues"]["guest"] == before["timing"]["cues"]["guest"]
+        assert after["timing"]["cues"]["thanks"]["planned"] == opening_before["actual_start"] + 50 * 60_000
+        # The closing segment: the file's new time, still shifted by the producers' 7 minutes.
+        assert after["timing"]["segments"]["closing"]["planned_start"] == closing_start + 10 * 60_000
+        assert after["rundown"][0]["title"] == "Opening remarks"
     finally:
         server.kill()

@@ -1,21 +1,27 @@
 """Opening the show at start-up: load the schedule, then resume or begin the show.
 
 A data directory remembers which schedule (and, for the demo, which shift) its show came
-from, so a restart resumes that show at the same point. A data directory that holds a
-different show is never overwritten silently.
+from, so a restart resumes that show at the same point, even with the schedule edited in
+between (core/carryover.py). A data directory that holds a different show is never
+overwritten silently.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from eventrunner.core.carryover import carry_over, plan_baseline
 from eventrunner.core.plan import Plan
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import ShowState, start_show
 from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
+
+log = logging.getLogger(__name__)
 
 DEMO_LEAD_MS = 2 * 60_000
 
@@ -40,6 +46,29 @@ def shifted_schedule(schedule: Schedule, shift_ms: int) -> Schedule:
     return dataclasses.replace(schedule, plan=plan, model=schedule.model.model_copy(update={"event": event}))
 
 
+def _event_key(schedule: Schedule) -> str:
+    return f"{schedule.model.event.title} on {schedule.model.event.date}"
+
+
+def _same_show(ref: ScheduleRef, schedule: Schedule, demo: bool) -> bool:
+    """Whether a start may resume the stored show with this (perhaps edited) schedule."""
+    if ref.demo or demo:
+        return ref.demo == demo
+    same_file = Path(ref.source).resolve() == Path(schedule.source).resolve()
+    return same_file or ref.event == _event_key(schedule)
+
+
+def _new_ref(schedule: Schedule, run: Schedule, shift_ms: int, demo: bool) -> ScheduleRef:
+    return ScheduleRef(
+        source=schedule.source,
+        sha256=schedule.sha256,
+        shift_ms=shift_ms,
+        demo=demo,
+        event=_event_key(schedule),
+        baseline=plan_baseline(run.plan),
+    )
+
+
 async def open_show(
     schedule: Schedule, store: ShowStore, now: int, demo: bool, reset: bool
 ) -> tuple[Schedule, ScheduleRef, ShowState, bool]:
@@ -47,16 +76,27 @@ async def open_show(
     stored = await store.load()
     if stored is not None and not reset:
         ref = stored.schedule
-        if ref.sha256 == schedule.sha256 and ref.demo == demo:
-            return shifted_schedule(schedule, ref.shift_ms), ref, stored.state, False
-        what = "the demo" if ref.demo else f"the show from {ref.source}"
-        raise DataDirInUse(
-            f"the data directory holds {what} (schedule sha256 {ref.sha256[:12]}); this start asks for "
-            f"{'the demo' if demo else schedule.source}. Use another --data-dir, or --reset to replace it."
-        )
+        if not _same_show(ref, schedule, demo):
+            held = "the demo" if ref.demo else f"the show from {ref.source} ({ref.event or 'another event'})"
+            asked = "the demo" if demo else f"{schedule.source} ({_event_key(schedule)})"
+            raise DataDirInUse(
+                f"the data directory holds {held}; this start asks for {asked}. "
+                "Use another --data-dir, or --reset to replace it."
+            )
+        run = shifted_schedule(schedule, ref.shift_ms)
+        if ref.sha256 == schedule.sha256:
+            return run, ref, stored.state, False
+        # The schedule was edited mid-show: keep what happened, take the new plan.
+        state, notes = carry_over(stored.state, ref.baseline, run.plan)
+        ref = _new_ref(schedule, run, ref.shift_ms, demo)
+        await store.save(StoredShow(schedule=ref, state=state), expected_version=stored.state.version)
+        log.warning("the schedule changed since the last start; the show carries on at v%d", state.version)
+        for note in notes:
+            log.warning("schedule change: %s", note)
+        return run, ref, state, False
     shift = demo_shift(schedule.plan, now) if demo else 0
-    ref = ScheduleRef(source=schedule.source, sha256=schedule.sha256, shift_ms=shift, demo=demo)
     run = shifted_schedule(schedule, shift)
+    ref = _new_ref(schedule, run, shift, demo)
     state = start_show(run.plan, now)
     if stored is not None:
         # Versions only grow, even across a reset: clients must never see one go back.

@@ -97,7 +97,8 @@ class ShowState(BaseModel):
 # --- building -----------------------------------------------------------------
 
 
-def _fresh(plan: Plan, version: int) -> ShowState:
+def fresh_state(plan: Plan, version: int) -> ShowState:
+    """The plan as a state nobody has run yet: nothing aired, nothing advanced."""
     segments = [
         SegmentTiming(
             id=s.id,
@@ -122,13 +123,13 @@ def _fresh(plan: Plan, version: int) -> ShowState:
 
 def start_show(plan: Plan, now: int) -> ShowState:
     """The show as the wall clock has it at `now`, before any producer touched it."""
-    state = _fresh(plan, version=1)
+    state = fresh_state(plan, version=1)
     _advance(state, now)
     return state
 
 
 def reset(state: ShowState, plan: Plan, now: int) -> ShowState:
-    fresh = _fresh(plan, version=state.version)
+    fresh = fresh_state(plan, version=state.version)
     _advance(fresh, now)
     return fresh
 

@@ -25,6 +25,11 @@ class ScheduleRef(BaseModel):
     sha256: str
     shift_ms: int = 0
     demo: bool = False
+    # "title on date": another file of the same show (a renamed copy) may take over.
+    event: str = ""
+    # Each segment's (start, end) as the schedule planned it, after the demo's shift:
+    # what producers moved since is the state's planned times minus these.
+    baseline: dict[str, tuple[int, int]] = {}
 
 
 class StoredShow(BaseModel):
