@@ -26,7 +26,7 @@ from eventrunner.live.protocol import (
     snapshot_reply,
     sync_reply,
 )
-from eventrunner.live.sio import socketio_server, topic_room
+from eventrunner.live.sio import broadcast, socketio_server, topic_room
 from eventrunner.live.topics import Change, LiveHub
 
 
@@ -74,11 +74,11 @@ class Realtime:
 
     async def _deliver_to_producers(self, change: Change) -> None:
         message = change.message("producer", self.hub.clock())
-        await self.sio.emit("patch", message, room=topic_room(change.topic), namespace="/producer")
+        await broadcast(self.sio, "/producer", topic_room(change.topic), "patch", message)
 
     async def _deliver_to_crowd(self, change: Change) -> None:
         for namespace in CROWD_NAMESPACES:
             message = change.message(NAMESPACES[namespace], self.hub.clock())
             encoded = event_message(namespace, "patch", orjson.dumps(message))
             await self.lane.broadcast(namespace, change.topic, encoded)
-            await self.sio.emit("patch", message, room=topic_room(change.topic), namespace=namespace)
+            await broadcast(self.sio, namespace, topic_room(change.topic), "patch", message)

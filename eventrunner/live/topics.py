@@ -43,10 +43,11 @@ class Change:
     views: Views
 
     def message(self, audience: Audience, server_time: int) -> dict[str, Any]:
+        # "version" first: a client (or a load generator) can read it without parsing all.
         return {
+            "version": self.version,
             "topic": self.topic,
             "base": self.base,
-            "version": self.version,
             "patch": self.patches[audience],
             "server_time": server_time,
         }
@@ -74,7 +75,7 @@ class Topic:
         self.render = render
 
     def snapshot(self, audience: Audience) -> dict[str, Any]:
-        return {**self.views[audience], "version": self.version}
+        return {"version": self.version, **self.views[audience]} | {"version": self.version}
 
     def change_to(self, views: Views, version: int) -> Change | None:
         """Move to `views` at `version`; None when no audience would see a difference."""
