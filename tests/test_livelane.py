@@ -56,7 +56,9 @@ async def test_connect_events_acks_and_broadcast(lane):
         assert (
             await expect_text(ws, "43/public,7") == '43/public,7[{"namespace":"/public","data":{"x":[1,2]}}]'
         )
-        assert await lane.broadcast("/public", "show", event_message("/public", "patch", b'{"version":2}')) == 1
+        assert (
+            await lane.broadcast("/public", "show", event_message("/public", "patch", b'{"version":2}')) == 1
+        )
         assert await expect_text(ws, "42/public,") == '42/public,["patch",{"version":2}]'
         await ws.send_str("41/public,")  # leave the namespace: no more broadcasts
         await ws.send_str('42/public,8["echo",null]')
