@@ -1,5 +1,5 @@
 /* Shared runtime of the OBS overlays: URL options, the /overlay connection, a render
- * loop that works from absolute state, and graphics that animate in and out without
+ * loop that works from absolute state and redraws on the server clock's second flips, and graphics that animate in and out without
  * ever replaying on reload or reconnect. Each overlay's own script (static/js/overlays/)
  * calls ER.overlay.start(render). */
 (function () {
@@ -22,6 +22,13 @@
   }
 
   var options = readOptions();
+
+  /* A graphic taking its leave asks for a draw when it is gone (performance.now() time),
+   * so the next one can come on: renders otherwise happen only on changes and flips. */
+  var redrawAt = 0;
+  function redrawBy(at) {
+    if (redrawAt <= performance.now() || at < redrawAt) redrawAt = at;
+  }
 
   function applyOptions() {
     var body = document.body;
@@ -84,9 +91,13 @@
     if (this.visible) {                          // something else is up: take it off first
       this.setVisible(false);
       this.leavingUntil = performance.now() + OUT_MS;
+      redrawBy(this.leavingUntil);
       return;
     }
-    if (performance.now() < this.leavingUntil) return;
+    if (performance.now() < this.leavingUntil) {
+      redrawBy(this.leavingUntil);
+      return;
+    }
     this.put(key, item);
     if (key !== null) {
       void el.offsetWidth;                       // start the entrance from the hidden state
@@ -95,34 +106,35 @@
   };
 
   /* start(render): render(doc, derived, now, instant) runs at once from the embedded
-   * document, on every change, every 250 ms, and instantly when OBS shows the source. */
+   * document, on every change, when a displayed second flips, and instantly when OBS
+   * shows the source. It returns the instants it shows (see ER.tick), e.g. [d.target]
+   * for a countdown; anything else means those of ER.program.flips(derived). */
   function start(render) {
     applyOptions();
     var client = null;
+    var ticker = null;
 
     function draw(instant) {
       var doc = client ? client.doc : ER.readEmbeddedDoc();
-      if (!doc) return;
+      if (!doc) return [];
       var now = client ? client.now() : Date.now();
+      var d = ER.program.derive(doc, now);
+      var shown = null;
       try {
-        render(doc, ER.program.derive(doc, now), now, !!instant);
+        shown = render(doc, d, now, !!instant);
       } catch (e) { console.error(e); }
+      var instants = Array.isArray(shown) ? shown.slice() : ER.program.flips(d);
+      var wait = redrawAt - performance.now();
+      if (wait > 0) instants.push(now + wait);   // within a second: nextFlip lands on it
+      return instants;
     }
 
-    client = ER.connect('/overlay', function () { if (client) draw(false); });
-    draw(false);
-    setInterval(function () { draw(false); }, 250);
-    // Hidden browser sources are throttled: when one comes back, show the present
-    // state at once, without animating what has long been on air.
-    window.addEventListener('obsSourceVisibleChanged', function (event) {
-      var detail = event.detail;
-      var visible = detail && typeof detail === 'object' ? detail.visible : detail;
-      if (visible !== false) draw(true);
-    });
-    window.addEventListener('obsSourceActiveChanged', function () { draw(true); });
-    document.addEventListener('visibilitychange', function () {
-      if (!document.hidden) draw(true);
-    });
+    client = ER.connect('/overlay', function () { if (ticker) ticker.render(false); });
+    // Hidden browser sources are throttled: when one comes back (the ticker listens for
+    // that), show the present state at once, without animating what has long been on air.
+    ticker = ER.tick(draw, client);
+    ticker.render(false);
+    window.addEventListener('obsSourceActiveChanged', function () { ticker.render(true); });
     return client;
   }
 

@@ -23,6 +23,7 @@
   var eventZone = (embedded && embedded.event && embedded.event.timezone) || 'UTC';
   var viewerZone = pickViewerZone();
   var client = null;
+  var ticker = null;
   var lastTimesKey = '';
 
   function pickViewerZone() {
@@ -50,7 +51,7 @@
       viewerZone = select.value;
       ER.storage.set(ZONE_KEY, viewerZone);
       lastTimesKey = '';
-      render();
+      redraw();
     });
     select.closest('.zone-picker').hidden = false;
   }
@@ -110,12 +111,22 @@
     });
   }
 
+  /* Never a countdown that is not true: held or past its planned end, a part "runs late"
+   * and ends when it ends; a start on hold waits for the producers. */
   function statusText(d) {
     if (d.phase === 'ended') return 'The program has ended. Thank you for taking action!';
-    if (d.phase === 'live' && d.held) return 'On hold: this part is running long.';
-    if (d.phase === 'live' && d.overtime) return 'Running a little over time.';
-    if (d.held) return 'Waiting to start.';
+    if (d.phase === 'live' && d.late) return 'Running late: the next part starts when this one wraps up.';
+    if (d.late) return 'Running late: starting shortly.';
+    if (d.held) return 'Starting soon: waiting for the organizers.';
     return '';
+  }
+
+  /* "at 1:00 PM EST · …", or, when that time has gone by, when it will really be. */
+  function nextTimeText(d, now) {
+    var start = d.nextTiming.planned_start;
+    if (typeof start !== 'number') return '';
+    if (start > now) return 'at ' + bothZones(start, undefined);
+    return d.phase === 'live' ? 'after this part' : 'later today';
   }
 
   function linkButtons(links) {
@@ -131,25 +142,26 @@
   }
 
   var nowLinksFor = null;
-  function renderNow(doc, d) {
+  function renderNow(doc, d, now) {
     var box = $('.now-next');
     if (!box) return;
     box.dataset.phase = d.phase;
     if (d.held) box.dataset.held = 'true'; else delete box.dataset.held;
-    box.dataset.overtime = d.overtime ? 'true' : 'false';
+    box.dataset.late = d.late ? 'true' : 'false';
     ER.setText(field('now-label', box), d.label);
     ER.setText(field('now-title', box), d.segment ? d.segment.title : '');
-    ER.setText(field('now-time', box), d.segment && d.phase !== 'ended'
-      ? bothZones(d.timing.planned_start, d.timing.planned_end) : '');
+    // Running late, the planned end is not when it ends: say when it started instead.
+    ER.setText(field('now-time', box), !d.segment || d.phase === 'ended' ? ''
+      : d.phase === 'live' && d.late ? 'Started ' + bothZones(d.start, undefined)
+        : bothZones(d.timing.planned_start, d.timing.planned_end));
     ER.setText(field('now-status', box), statusText(d));
 
+    // Only a countdown that is true: never negative, never while held (the console alone
+    // shows over-time as a negative count).
     var line = $('.countdown-line', box);
-    line.hidden = d.countdown === null;
-    ER.setText(field('countdown-label', box),
-      d.phase === 'live' ? (d.overtime ? 'Over time by' : 'Ends in') : 'Starts in');
-    // Over-time reads "Over time by 0:42" here; the sign is for the console and overlays.
-    ER.setText(field('countdown', box), d.countdown === null ? ''
-      : P.formatCountdown(d.overtime ? -d.countdown : d.countdown));
+    line.hidden = d.viewerCountdown === null;
+    ER.setText(field('countdown-label', box), d.phase === 'live' ? 'Ends in' : 'Starts in');
+    ER.setText(field('countdown', box), d.viewerCountdown === null ? '' : P.formatCountdown(d.viewerCountdown));
 
     // The on-now segment's buttons (watch, register...), rebuilt only when it changes.
     var linksKey = d.phase === 'ended' || !d.segment ? '' : d.segment.id + '|' + doc.version;
@@ -164,17 +176,25 @@
     var next = d.next;
     field('next-line', box).hidden = !next;
     ER.setText(field('next-title', box), next ? next.title : '');
-    ER.setText(field('next-time', box), next
-      ? 'at ' + bothZones(d.nextTiming.planned_start, undefined) : '');
+    ER.setText(field('next-time', box), next ? nextTimeText(d, now) : '');
   }
 
+  /* Draws the page at the server's now; returns the instants on show (see ER.tick): the
+   * countdown's target (it also marks when a part starts running late) and when the
+   * next part's planned time goes by. */
   function render() {
     var doc = client && client.doc ? client.doc : embedded;
-    if (!doc) return;
-    var d = P.derive(doc, client ? client.now() : Date.now());
-    renderNow(doc, d);
+    if (!doc) return [];
+    var now = client ? client.now() : Date.now();
+    var d = P.derive(doc, now);
+    renderNow(doc, d, now);
     renderRows(doc);
     renderTimes(doc);
+    return [d.target, d.nextTiming.planned_start];
+  }
+
+  function redraw() {
+    if (ticker) ticker.render(); else render();
   }
 
   function onDoc(doc) {
@@ -186,7 +206,7 @@
       setTimeout(function () { window.location.reload(); }, Math.random() * 5000);
     }
     if (doc.event && doc.event.timezone) eventZone = doc.event.timezone;
-    render();
+    redraw();
   }
 
   // --- share links and copy buttons ---------------------------------------------------
@@ -251,6 +271,6 @@
   setupCopy();
   client = ER.connect('/public', onDoc);
   setupConnectionText();
-  render();
-  ER.tick(render);
+  ticker = ER.tick(render, client);
+  ticker.render();
 })();

@@ -1,5 +1,7 @@
 /* Producer console: show clock, rundown with Go/Take, graphics on air, commands with
- * keyboard shortcuts, overlay URLs. All commands go over the /producer socket. */
+ * keyboard shortcuts, overlay URLs. All commands go over the /producer socket, each
+ * with the document version it was pressed against (if_version), and only while the
+ * console is connected. The console alone shows over-time as a negative count. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -13,6 +15,9 @@
   var localZone = P.viewerZone();
   var eventZone = 'UTC';
   var client = null;
+  var ticker = null;
+  var connection = 'connecting';   // 'connecting' | 'connected' | 'disconnected'
+  var disconnectedAt = null;
   var rundownKey = '';
   var timesVersion = -1;
   var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
@@ -103,6 +108,7 @@
       });
     });
     timesVersion = -1;
+    applyConnection();   // new Go / Take buttons follow the connection too
   }
 
   function renderRundownTimes(doc) {
@@ -149,9 +155,12 @@
 
   function renderClock(doc, d, now) {
     var panel = $('.clock-panel');
+    // Before a start that has not happened on time (held, or the autopilot is late): how late.
+    var lateStart = (d.phase === 'pending' || d.phase === 'gap') && typeof d.target === 'number' &&
+      Math.ceil((d.target - now) / 1000) < 0;
     panel.dataset.phase = d.phase;
     panel.dataset.held = d.held ? 'true' : 'false';
-    panel.dataset.overtime = d.overtime ? 'true' : 'false';
+    panel.dataset.overtime = d.overtime || lateStart ? 'true' : 'false';
     ER.setText(field('now-label', panel), d.label);
     ER.setText(field('now-title', panel), d.segment ? d.segment.title : '');
     ER.setText(field('now-cue', panel), d.cue ? (KIND_LABELS[d.cue.kind] || d.cue.kind) + ': ' + cueSummary(d.cue) : '');
@@ -162,8 +171,10 @@
     field('overtime', panel).hidden = !d.overtime;
     ER.setText(field('elapsed', panel), d.elapsed === null ? '–' : P.formatElapsed(d.elapsed));
     ER.setText(field('remaining-label', panel), d.phase === 'live' ? (d.overtime ? 'Over time' : 'Remaining')
-      : d.phase === 'ended' ? 'Remaining' : 'Starts in');
-    ER.setText(field('remaining', panel), d.countdown === null ? '–' : P.formatCountdown(d.countdown));
+      : d.phase === 'ended' ? 'Remaining' : lateStart ? 'Late start' : 'Starts in');
+    // Negative when over time (or late to start): producers see by how much.
+    ER.setText(field('remaining', panel), lateStart ? P.formatCountdown(d.target - now)
+      : d.countdown === null ? '–' : P.formatCountdown(d.countdown));
     ER.setText(field('planned', panel), d.segment && d.phase !== 'ended'
       ? t(d.timing.planned_start) + ' – ' + P.formatTime(d.timing.planned_end, eventZone, null, { zoneName: true }) : '–');
     ER.setText(field('next-title', panel), d.next ? d.next.title : '—');
@@ -187,15 +198,18 @@
     });
   }
 
+  /* Draws the console at the server's now; returns the instants on show (see ER.tick):
+   * the countdown, elapsed, graphics' `until`, the hold's age and the wall clock. */
   function render() {
     var doc = client && client.doc;
-    if (!doc) return;
+    if (!doc) return [0];
     var now = client.now();
     var d = P.derive(doc, now);
     renderClock(doc, d, now);
     renderRundownTimes(doc);
     renderRundownState(doc, d);
     renderOnAir(d, now);
+    return P.flips(d).concat([0, d.heldSince]);
   }
 
   function onDoc(doc) {
@@ -208,7 +222,50 @@
       ER.setText(field('zone-note'), 'Times in ' + eventZone +
         (localZone !== eventZone ? '; the grey line under each time is yours (' + localZone + ').' : '.'));
     }
-    render();
+    if (ticker) ticker.render(); else render();
+  }
+
+  // --- connection -----------------------------------------------------------------------
+
+  /* A banner under the header while the server is away: commands cannot be sent. */
+  function banner() {
+    var el = $('.conn-banner');
+    if (!el) {
+      el = h('div', { class: 'conn-banner', role: 'alert', hidden: true }, [
+        h('strong', { text: 'Disconnected from the server.' }), ' ',
+        h('span', { dataset: { field: 'conn-banner-text' } })
+      ]);
+      var header = $('.console-header');
+      if (header) header.after(el); else document.body.prepend(el);
+    }
+    return el;
+  }
+
+  /* Command buttons work only while connected; the header and the banner say why not. */
+  function applyConnection() {
+    var connected = connection === 'connected';
+    document.body.dataset.console = connection;
+    $all('button[data-command]').forEach(function (button) {
+      if (button.disabled === connected) button.disabled = !connected;
+      if (connected) button.removeAttribute('title');
+      else button.title = connection === 'connecting' ? 'Connecting to the server…'
+        : 'Disconnected from the server: commands are off until it is back';
+    });
+    ER.setText(field('connection'), connected ? 'Connected'
+      : connection === 'connecting' ? 'Connecting…' : 'Disconnected — retrying');
+    var el = banner();
+    el.hidden = connection !== 'disconnected';
+    ER.setText(field('conn-banner-text', el), disconnectedAt === null ? '' :
+      'Commands are off until the connection is back (since ' + t(disconnectedAt, true) +
+      '; retrying by itself). The screen shows the last state it had.');
+  }
+
+  function setConnection(connected) {
+    var next = connected ? 'connected' : 'disconnected';
+    if (next === connection) return;
+    if (!connected) disconnectedAt = client ? client.now() : Date.now();
+    connection = next;
+    applyConnection();
   }
 
   // --- commands ---------------------------------------------------------------------
@@ -231,12 +288,28 @@
   function send(payload) {
     var what = describe(payload);
     var sentAt = client.now();
+    if (connection !== 'connected') {
+      setStatus('Not sent: ' + what + ' — the console is disconnected from the server. ' +
+        'Wait for "Connected", check the show, and press again.', 'error');
+      return;
+    }
+    // The version this press was made against: the server refuses it if the show has
+    // changed since (another producer, the autopilot), rather than apply it to a show
+    // the producer has not seen.
+    if (client.doc && typeof client.doc.version === 'number') payload.if_version = client.doc.version;
     setStatus('Sending ' + what + '…', 'pending');
     client.command(payload).then(function (reply) {
-      var ok = reply && reply.ok;
-      var result = ok ? 'done (version ' + reply.version + ')' : 'refused: ' + ((reply && reply.error) || 'unknown error');
-      setStatus(what + ': ' + result, ok ? 'ok' : 'error');
-      ER.setText(field('last-command'), what + ' at ' + t(sentAt, true) + ' — ' + (ok ? 'ok' : 'refused'));
+      var ok = !!(reply && reply.ok);
+      var conflict = !ok && !!(reply && reply.conflict);
+      var result;
+      if (ok) result = 'done (version ' + reply.version + ')';
+      else if (conflict) {
+        result = 'not done. The show changed' +
+          (typeof reply.version === 'number' ? ' (now v' + reply.version + ')' : '') + '; check and press again.';
+      } else result = 'refused: ' + ((reply && reply.error) || 'unknown error');
+      setStatus(what + ': ' + result, ok ? 'ok' : conflict ? 'conflict' : 'error');
+      ER.setText(field('last-command'), what + ' at ' + t(sentAt, true) + ' — ' +
+        (ok ? 'ok' : conflict ? 'not done: the show had changed' : 'refused'));
     });
   }
 
@@ -256,6 +329,7 @@
   }
 
   function run(el) {
+    if (!el) return;
     var payload = payloadFor(el);
     if (payload.command === 'reset' &&
         !window.confirm('Reset the show to the plan? Everything done by hand today is undone.')) return;
@@ -317,15 +391,17 @@
   }
 
   setupOverlays();
+  applyConnection();
   client = ER.connect('/producer', onDoc);
-  client.onConnection = function (connected) {
-    ER.setText(field('connection'), connected ? 'Connected' : 'Disconnected — retrying; the screen shows the last state');
-  };
+  // The socket says 'disconnect' at once when the server closes or dies (loopback, or a
+  // proxy that closes the connection); a silent network drop takes socket.io's ping timeout.
+  client.onConnection = setConnection;
+  if (client.connected) setConnection(true);
   client.socket && client.socket.on('connect_error', function (err) {
     // /producer refuses a handshake without a valid session: say so instead of spinning.
     if (!client.socket.active) setStatus('The server refused the console connection (' + err.message +
       '). Your session may have expired: reload the page to sign in.', 'error');
   });
+  ticker = ER.tick(render, client);
   if (client.doc) onDoc(client.doc);
-  ER.tick(render);
 })();

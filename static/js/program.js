@@ -62,22 +62,33 @@
       nextTiming: next ? segmentTiming(doc, next.id) : {},
       cue: program.cue && idx.cues[program.cue] ? idx.cues[program.cue].cue : null,
       label: 'Next',
+      start: null,          // live: when it went on air (elapsed counts from here)
       elapsed: null,
       remaining: null,
-      overtime: false,
-      target: null,
-      countdown: null,
+      overtime: false,      // live and the clock reads negative: at least a second past the end
+      late: false,          // what viewers read as "running late": see viewerCountdown
+      target: null,         // the instant the countdown counts to
+      countdown: null,      // producers: ms to target (negative when over time)
+      viewerCountdown: null, // participants and overlays: never negative, never while held
       progress: null,
       graphics: graphics(doc, now)
     };
     if (phase === 'live' && segment) {
       out.label = 'On now';
       var start = timing.actual_start !== undefined ? timing.actual_start : timing.planned_start;
+      out.start = start;
       out.elapsed = Math.max(0, now - start);
       out.remaining = timing.planned_end - now;
-      out.overtime = out.remaining < 0;
+      // Over time once the rounded-up clock shows a negative second, not a millisecond
+      // after the end: the autopilot moves on at the planned end, so the last second
+      // reads 0:00 rather than flashing "over time".
+      out.overtime = Math.ceil(out.remaining / 1000) < 0;
       out.target = timing.planned_end;
       out.countdown = out.remaining;
+      // A held segment ends when the producer moves on, not at its planned end: viewers
+      // get no countdown that claims an end, and no negative one.
+      out.late = out.held || out.overtime;
+      out.viewerCountdown = out.late ? null : Math.max(0, out.remaining);
       var length = timing.planned_end - start;
       out.progress = length > 0 ? Math.min(1, Math.max(0, (now - start) / length)) : 1;
     } else if ((phase === 'pending' || phase === 'gap') && segment) {
@@ -85,11 +96,27 @@
       out.label = phase === 'pending' ? 'Starting soon' : 'Next';
       out.target = timing.planned_start;
       out.countdown = Math.max(0, timing.planned_start - now);
+      // Held before it starts: it starts when the producer says, not on the clock.
+      out.late = out.held && now >= timing.planned_start;
+      out.viewerCountdown = out.held ? null : out.countdown;
     } else if (phase === 'ended') {
       out.label = 'Ended';
       out.next = null;
     }
     return out;
+  }
+
+  /* The instants a display of `d` shows (see ER.tick): the countdown's target, the
+   * on-air segment's start (elapsed, progress) and each graphic's `until`. */
+  function flips(d) {
+    var list = [];
+    if (typeof d.target === 'number') list.push(d.target);
+    if (typeof d.start === 'number') list.push(d.start);
+    SLOTS.forEach(function (slot) {
+      var g = d.graphics[slot];
+      if (g && typeof g.until === 'number') list.push(g.until);
+    });
+    return list;
   }
 
   /* The cue on air in each graphics slot, or null; a graphic past its `until` is gone
@@ -193,6 +220,7 @@
     cueTiming: cueTiming,
     segmentState: segmentState,
     derive: derive,
+    flips: flips,
     graphics: graphics,
     formatCountdown: formatCountdown,
     formatElapsed: formatElapsed,

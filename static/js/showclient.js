@@ -318,6 +318,9 @@
 
     function draw(shownAgain) {
       if (stopped) return;
+      // The next flip is the first one after the moment the render began: one that
+      // comes while it runs is drawn again rather than skipped for a whole second.
+      var before = now();
       var instants = null;
       try {
         instants = render(!!shownAgain);
@@ -325,17 +328,16 @@
         console.error(e);
       }
       // A renderer that says nothing gets a wall clock's seconds.
-      arm(Array.isArray(instants) ? instants : [0]);
+      arm(Array.isArray(instants) ? instants : [0], before);
     }
 
-    function arm(instants) {
+    function arm(instants, since) {
       clearTimeout(timer);
       timer = null;
-      var t = now();
-      var flip = nearestFlip(instants, t);
+      var flip = nearestFlip(instants, since);
       // Woken early (the timer, or a clock estimate that moved)? This is the same flip
       // again, a few ms away: the render above was harmless and this one will be right.
-      if (flip !== null) timer = setTimeout(draw, flip - t + FLIP_LATE_MS);
+      if (flip !== null) timer = setTimeout(draw, Math.max(0, flip - now()) + FLIP_LATE_MS);
     }
 
     if (client) watchOffset(client, function () { draw(false); });

@@ -14,5 +14,6 @@
   O.start(function (doc, d, now, instant) {
     var on = d.graphics.cta;
     graphic.update(on ? on.cue.id : null, on && on.cue, instant);
+    return [on && on.until];   // it comes off by itself then
   });
 })();

@@ -12,5 +12,6 @@
   O.start(function (doc, d, now, instant) {
     var on = d.graphics.lower_third;
     graphic.update(on ? on.cue.id : null, on && on.cue, instant);
+    return [on && on.until];   // it comes off by itself then
   });
 })();

@@ -15,5 +15,6 @@
     var on = d.graphics.card;
     var cue = on && on.cue.kind === 'quote' ? on.cue : null;
     graphic.update(cue ? cue.id : null, cue, instant);
+    return [on && on.until];   // it comes off by itself then
   });
 })();

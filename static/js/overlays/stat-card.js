@@ -16,5 +16,6 @@
     var on = d.graphics.card;
     var cue = on && on.cue.kind === 'stat' ? on.cue : null;
     graphic.update(cue ? cue.id : null, cue, instant);
+    return [on && on.until];   // it comes off by itself then
   });
 })();

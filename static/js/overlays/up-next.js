@@ -1,25 +1,39 @@
 /* Up next: the segment that comes next and when, in the event's time zone. While a
  * segment is live that is the following one; before and between segments, the
- * upcoming one itself. */
+ * upcoming one itself. A planned time that has gone by is never shown as if it were
+ * still ahead: it reads "After this segment" (or "Starting soon"). */
 (function () {
   'use strict';
   var ER = window.ER;
   var O = ER.overlay;
   var P = ER.program;
 
+  function when(item) {
+    if (typeof item.start !== 'number') return '';
+    if (item.start > item.now && !item.waiting) {
+      return P.formatTime(item.start, item.zone, null, { zoneName: true });
+    }
+    return item.live ? 'After this segment' : 'Starting soon';
+  }
+
   var graphic = new O.Graphic(document.querySelector('.up-next'), function (root, item) {
     ER.setText(O.field(root, 'title'), item.segment.title);
-    ER.setText(O.field(root, 'when'), typeof item.start === 'number'
-      ? P.formatTime(item.start, item.zone, null, { zoneName: true }) : '');
+    ER.setText(O.field(root, 'when'), when(item));
   }, 'segment');
 
   O.start(function (doc, d, now, instant) {
-    var segment = d.phase === 'live' ? d.next : d.phase === 'ended' ? null : d.segment;
+    var live = d.phase === 'live';
+    var segment = live ? d.next : d.phase === 'ended' ? null : d.segment;
+    var start = segment ? P.segmentTiming(doc, segment.id).planned_start : undefined;
     var item = segment && {
       segment: segment,
-      start: P.segmentTiming(doc, segment.id).planned_start,
-      zone: doc.event.timezone
+      start: start,
+      zone: doc.event.timezone,
+      now: now,
+      live: live,
+      waiting: !live && d.held   // held before it starts: it starts when the producer says
     };
     graphic.update(segment ? segment.id : null, item, instant);
+    return [start];   // the moment the planned time goes by
   });
 })();
