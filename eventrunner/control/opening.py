@@ -19,7 +19,8 @@ from eventrunner.core.carryover import carry_over, plan_baseline
 from eventrunner.core.plan import Plan
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import ShowState, start_show
-from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
+from eventrunner.core.soundness import LATEST_MS, state_problems
+from eventrunner.stores.file import ScheduleRef, ShowStore, StoreCorrupt, StoredShow
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,17 @@ async def open_show(
                 f"the data directory holds {held}; this start asks for {asked}. "
                 "Use another --data-dir, or --reset to replace it."
             )
+        if abs(ref.shift_ms) > LATEST_MS:
+            raise StoreCorrupt(f"{store.where} shifts the demo by {ref.shift_ms} ms, out of any calendar")
         run = shifted_schedule(schedule, ref.shift_ms)
-        if ref.sha256 == schedule.sha256:
+        same_schedule = ref.sha256 == schedule.sha256
+        problems = state_problems(stored.state, run.plan if same_schedule else None)
+        if problems:
+            raise StoreCorrupt(
+                f"{store.where} holds a show this server cannot run: {'; '.join(problems[:5])}. "
+                "It is left as it is: move it away (or start with another --data-dir) to begin anew."
+            )
+        if same_schedule:
             return run, ref, stored.state, False
         # The schedule was edited mid-show: keep what happened, take the new plan.
         state, notes = carry_over(stored.state, ref.baseline, run.plan)

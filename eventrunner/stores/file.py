@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,6 +34,8 @@ class ScheduleRef(BaseModel):
 
 
 class StoredShow(BaseModel):
+    # The record's layout; a record of another layout is refused, never half-read.
+    schema_version: Literal[1] = 1
     schedule: ScheduleRef
     state: ShowState
 
@@ -46,6 +49,11 @@ class StoreCorrupt(Exception):
 
 
 class ShowStore(Protocol):
+    @property
+    def where(self) -> str:
+        """Where the record is kept, for messages to people."""
+        ...
+
     async def load(self) -> StoredShow | None: ...
 
     async def save(self, record: StoredShow, expected_version: int | None) -> None: ...
@@ -63,6 +71,9 @@ class FileStore:
     """
 
     FILENAME = "show.json"
+    TEMP_PREFIX, TEMP_SUFFIX = ".show-", ".tmp"
+    # A day's record is tens of kilobytes; anything this size is not one.
+    MAX_RECORD_BYTES = 16 * 1024 * 1024
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / self.FILENAME
@@ -74,6 +85,13 @@ class FileStore:
             os.close(self._lock)
             raise DataDirLocked(f"another eventrunner is using {data_dir}") from None
         self._saved_version: int | None = None
+        # A kill -9 between writing a temporary record and renaming it leaves it behind.
+        for leftover in data_dir.glob(f"{self.TEMP_PREFIX}*{self.TEMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         os.close(self._lock)
@@ -83,15 +101,30 @@ class FileStore:
 
     def _load(self) -> StoredShow | None:
         try:
-            raw = self.path.read_bytes()
+            raw = self._read_record()
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise StoreCorrupt(f"{self.path} cannot be read: {error.strerror or error}") from error
         try:
             record = StoredShow.model_validate_json(raw)
         except ValidationError as error:
-            raise StoreCorrupt(f"{self.path} is not a show record: {error.errors()[0]['msg']}") from error
+            first = error.errors(include_url=False)[0]
+            where = ".".join(str(step) for step in first["loc"]) or "the record"
+            raise StoreCorrupt(f"{self.path} is not a show record: {where}: {first['msg']}") from error
         self._saved_version = record.state.version
         return record
+
+    def _read_record(self) -> bytes:
+        # Only a regular file of sane size: a FIFO would hang the start, /dev/zero fill memory.
+        descriptor = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as record:
+            info = os.fstat(record.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise StoreCorrupt(f"{self.path} is not a regular file")
+            if info.st_size > self.MAX_RECORD_BYTES:
+                raise StoreCorrupt(f"{self.path} is {info.st_size} bytes, more than a show record can be")
+            return record.read(self.MAX_RECORD_BYTES + 1)
 
     async def save(self, record: StoredShow, expected_version: int | None) -> None:
         if self._saved_version is not None and self._saved_version != expected_version:
@@ -102,7 +135,9 @@ class FileStore:
     def _write(self, payload: bytes) -> None:
         # Write, fsync, rename, fsync the directory: a kill -9 or power loss at any point
         # leaves either the old record or the new one, never a torn file.
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".show-", suffix=".tmp")
+        handle, temp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=self.TEMP_PREFIX, suffix=self.TEMP_SUFFIX
+        )
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(payload)
