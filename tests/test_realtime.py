@@ -201,11 +201,14 @@ async def test_clock_sync_echoes_and_tells_server_time(running, path):
         await viewer.close()
 
 
-async def test_health_reports_the_show(running):
+async def test_health_reports_only_what_the_public_may_know(running):
     async with aiohttp.ClientSession() as session, session.get(f"{running.url}/healthz") as response:
         body = await response.json()
     assert body["ok"] and body["version"] == running.version and body["segment"] == "livestream"
-    assert body["next_transition"] == running.server.autopilot.planned_for
+    # When the autopilot acts next would reveal when producer-only note cues fire.
+    assert "next_transition" not in body
+    public = await get_show(running.url)
+    assert {body["phase"], body["segment"]} == {public["program"]["phase"], public["program"]["segment"]}
 
 
 async def test_login_rejects_a_wrong_password_and_is_rate_limited(running):

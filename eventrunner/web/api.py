@@ -12,7 +12,7 @@ from aiohttp import web
 from eventrunner.access.auth import ProducerAuth
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConflict
-from eventrunner.core.show import CommandRejected, next_transition
+from eventrunner.core.show import CommandRejected
 
 MAX_COMMAND_BYTES = 16 * 1024
 
@@ -79,6 +79,8 @@ class ApiRoutes:
         return json_response({"ok": True, "version": version})
 
     async def health(self, request: web.Request) -> web.Response:
+        # Only what the public view shows anyway: when the autopilot acts next would
+        # reveal when producer-only note cues fire.
         state = self.dispatcher.state
         return json_response(
             {
@@ -87,7 +89,6 @@ class ApiRoutes:
                 "phase": state.phase,
                 "segment": state.segment.id,
                 "held": state.held,
-                "next_transition": next_transition(state),
                 "server_time": self.dispatcher.clock(),
                 "uptime_s": round(time.monotonic() - self.started, 1),
             }
