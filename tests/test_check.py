@@ -178,3 +178,50 @@ def test_hostile_files_get_problems_not_tracebacks(tmp_path):
         result = check(path)
         assert (result.returncode, result.stderr) == (2, ""), (name, result.stderr)
         assert result.stdout.strip() == f"{path}{expected}", name
+
+
+def test_time_placeholders_name_segments_and_braces_are_escaped(tmp_path):
+    path = tmp_path / "placeholders.yaml"
+    path.write_text("""\
+event:
+  title: Placeholders
+  timezone: America/New_York
+  date: 2022-03-03
+  summary: "The storm starts at {start:storm}; {{braces}} stay braces."
+segments:
+  - id: stream
+    title: "Until {end:stream}"
+    kind: livestream
+    start: "11:30"
+    end: "12:30"
+    description: >-
+      Then the storm at
+      {start:strom}.
+    cues:
+      - {kind: cta, text: "At {begin:storm}: tweet"}
+      - {kind: quote, text: "a {lone brace", attribution: "x}"}
+  - id: storm
+    title: Storm
+    kind: twitterstorm
+    start: "14:00"
+    duration: 1h
+    sample_posts: ["Now! {start:stream}", "{start:nowhere}"]
+""")
+    result = check(path)
+    assert result.returncode == 2
+    help_ = "write {start:SEGMENT_ID} or {end:SEGMENT_ID}, and {{ or }} for a literal brace"
+    assert result.stdout.splitlines() == [
+        f"{path}:12: segments[0].description: {{start:strom}} names no segment (there are: stream, storm)",
+        f"{path}:16: segments[0].cues[0].text: '{{begin:storm}}' is not a placeholder; {help_}",
+        f"{path}:17: segments[0].cues[1].text: a lone '{{'; {help_}",
+        f"{path}:17: segments[0].cues[1].attribution: a lone '}}'; {help_}",
+        f"{path}:23: segments[1].sample_posts[1]: {{start:nowhere}} names no segment (there are: stream, storm)",
+    ]
+
+
+def test_the_shipped_day_announces_times_with_placeholders():
+    from .builders import cnc
+
+    texts = [c.text for s in cnc().model.segments for c in s.cues if c.kind == "cta"]
+    assert "Next at {start:digital-action-hour}: the National Digital Action Hour. Register now." in texts
+    assert "At {start:twitterstorm}: tweet #CommunitiesNotCages as many times as you can." in texts

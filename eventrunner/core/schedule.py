@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
 )
 
+from eventrunner.core import timetext
 from eventrunner.core.plan import Plan, PlanProblem, build_plan
 from eventrunner.core.timeparse import parse_duration_ms, parse_local
 from eventrunner.core.yamlsource import YamlProblem, line_of, load_yaml
@@ -245,14 +246,25 @@ def parse_schedule(text: str, source: str) -> Schedule:
         model = ScheduleModel.model_validate(data)
     except ValidationError as error:
         raise ScheduleError(source, _pydantic_problems(data, error)) from error
+    problems = _placeholder_problems(data, model)
     try:
         plan = build_plan(model)
     except PlanProblem as problem:
-        raise ScheduleError(
-            source,
-            [Problem(line_of(data, path), f"{_dotted(path)}: {msg}") for path, msg in problem.items],
-        ) from problem
+        problems += [Problem(line_of(data, path), f"{_dotted(path)}: {msg}") for path, msg in problem.items]
+        raise ScheduleError(source, problems) from problem
+    if problems:
+        raise ScheduleError(source, problems)
     return Schedule(model, plan, source, hashlib.sha256(text.encode()).hexdigest())
+
+
+def _placeholder_problems(data: Any, model: ScheduleModel) -> list[Problem]:
+    """Every `{start:ID}` / `{end:ID}` in the texts must name a segment (core/timetext.py)."""
+    segment_ids = [segment.id for segment in model.segments]
+    return [
+        Problem(line_of(data, path), f"{_dotted(path)}: {message}")
+        for path, value in timetext.texts(model.model_dump(mode="json"))
+        for message in timetext.problems(value, segment_ids)
+    ]
 
 
 def load_schedule(path: str | Path) -> Schedule:

@@ -3,17 +3,23 @@
 Two audiences: `producer` sees everything; `public` (overlays and participants) does
 not see producer notes or note cues. Views never contain null, so merge patches between
 two versions are exact. The layout is a public interface, documented in docs/PROTOCOL.md.
+
+Texts carry their time placeholders (core/timetext.py) resolved from the segments'
+planned times in the state, so they follow the plan the show runs: the demo's shifted
+day, and a producer's extend with `shift_rest`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from eventrunner.core import timetext
 from eventrunner.core.plan import cue_ids
 from eventrunner.core.schedule import ScheduleModel
 from eventrunner.core.show import ShowState, next_transition
 
 Audience = Literal["producer", "public"]
+Content = tuple[dict[str, Any], list[dict[str, Any]]]  # (event, rundown)
 AUDIENCES: tuple[Audience, ...] = ("producer", "public")
 _PRIVATE_KEYS = {"notes"}
 
@@ -31,7 +37,7 @@ def _clean(value: Any, private: bool) -> Any:
     return value
 
 
-def _content(model: ScheduleModel, private: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _content(model: ScheduleModel, private: bool) -> Content:
     event = model.event.model_dump(mode="json")
     rundown = []
     for segment in model.segments:
@@ -46,11 +52,36 @@ def _content(model: ScheduleModel, private: bool) -> tuple[dict[str, Any], list[
 
 
 class DocumentBuilder:
-    """Builds each audience's view of a state; schedule content is computed once."""
+    """Builds each audience's view of a state; schedule content is computed once, and its
+    times again only when a segment that a text refers to moves."""
 
     def __init__(self, model: ScheduleModel) -> None:
-        self._content = {audience: _content(model, audience == "producer") for audience in AUDIENCES}
-        self._public_cues = {cue["id"] for segment in self._content["public"][1] for cue in segment["cues"]}
+        self._zone = timetext.zone_of(model.event.timezone)
+        self._templates = {audience: _content(model, audience == "producer") for audience in AUDIENCES}
+        self._public_cues = {cue["id"] for segment in self._templates["public"][1] for cue in segment["cues"]}
+        self._referenced = sorted(
+            {
+                segment_id
+                for _, text in timetext.texts(list(self._templates["producer"]))
+                for segment_id in timetext.referenced(text)
+            }
+        )
+        self._resolved: tuple[tuple[tuple[int, int], ...], dict[Audience, Content]] | None = None
+
+    def _content(self, state: ShowState) -> dict[Audience, Content]:
+        times = {s.id: (s.planned_start, s.planned_end) for s in state.segments}
+        key = tuple(times.get(segment_id, (0, 0)) for segment_id in self._referenced)
+        if self._resolved is None or self._resolved[0] != key:
+
+            def render(text: str) -> str:
+                return timetext.render(text, times, self._zone)
+
+            resolved = {
+                audience: (timetext.map_texts(event, render), timetext.map_texts(rundown, render))
+                for audience, (event, rundown) in self._templates.items()
+            }
+            self._resolved = (key, resolved)
+        return self._resolved[1]
 
     def _cue_shown(self, state: ShowState, private: bool) -> str | None:
         """The current cue; for the public, the last public cue at or before it, so a
@@ -63,7 +94,7 @@ class DocumentBuilder:
         return None
 
     def view(self, state: ShowState, audience: Audience) -> dict[str, Any]:
-        event, rundown = self._content[audience]
+        event, rundown = self._content(state)[audience]
         private = audience == "producer"
         following = state.index + 1
         program = {

@@ -1,12 +1,13 @@
-"""Cross-cutting HTTP concerns: security headers and rate limits on public endpoints."""
+"""Cross-cutting HTTP concerns: security headers, compression and rate limits."""
 
 from __future__ import annotations
 
+import gzip
 import math
 import re
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from eventrunner.access.ratelimit import RateLimiter
 
@@ -46,17 +47,106 @@ def behind_proxy() -> Callable[[web.Request, Handler], Awaitable[web.StreamRespo
     return middleware
 
 
+SERVER_NAME = "eventrunner"  # no version: it only helps someone match exploits to us
+
+
+def _add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers[hdrs.SERVER] = SERVER_NAME
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.path.startswith(("/producer", "/api/")):
+        # Producer pages and API answers can carry producer notes: never cached.
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
 def security_headers() -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:
+            # Raised answers (404, 303 ...) are responses too and get the same headers.
+            _add_security_headers(request, error)
+            raise
+        _add_security_headers(request, response)
+        return response
+
+    return middleware
+
+
+async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare hook: also names the server on answers a handler sends itself
+    (websocket upgrades), which a middleware only sees after they are sent."""
+    response.headers[hdrs.SERVER] = SERVER_NAME
+
+
+# --- compression ------------------------------------------------------------------------
+
+COMPRESSIBLE_TYPES = frozenset(
+    {"text/html", "text/css", "text/javascript", "application/javascript", "application/json", "text/plain"}
+)
+MIN_COMPRESS_BYTES = 512  # below this gzip's framing eats the gain
+UNCOMPRESSED_PATHS = ("/socket.io/", "/live/")  # realtime transports frame their own bytes
+
+
+def accepts_gzip(request: web.Request) -> bool:
+    """Whether Accept-Encoding allows gzip (an explicit q=0 refuses it, as does `*;q=0`)."""
+    wildcard = False
+    for item in request.headers.get(hdrs.ACCEPT_ENCODING, "").lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding.strip() in ("gzip", "x-gzip"):
+            return quality > 0
+        if coding.strip() == "*":
+            wildcard = quality > 0
+    return wildcard
+
+
+def gzipped(body: bytes) -> bytes | None:
+    """The gzip bytes, or None when they would not be smaller."""
+    if len(body) < MIN_COMPRESS_BYTES:
+        return None
+    packed = gzip.compress(body, compresslevel=6, mtime=0)
+    return packed if len(packed) < len(body) else None
+
+
+def add_vary(response: web.StreamResponse, header: str) -> None:
+    varies = [v.strip() for v in response.headers.get(hdrs.VARY, "").split(",") if v.strip()]
+    if header.lower() not in (v.lower() for v in varies):
+        response.headers[hdrs.VARY] = ", ".join([*varies, header])
+
+
+def compression() -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """gzip for HTML, JSON, JS and CSS answers built in memory. Handlers that negotiate
+    encodings themselves (static files: precompressed) say so with Vary: Accept-Encoding."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.content_type == "text/html":
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if request.path.startswith(("/producer", "/api/")):
-            # Producer pages and API answers can carry producer notes: never cached.
-            response.headers.setdefault("Cache-Control", "no-store")
+        if (
+            request.path.startswith(UNCOMPRESSED_PATHS)
+            or type(response) is not web.Response  # streams, files and websockets write themselves
+            or response.prepared
+            or response.content_type not in COMPRESSIBLE_TYPES
+            or hdrs.CONTENT_ENCODING in response.headers
+            or "accept-encoding" in response.headers.get(hdrs.VARY, "").lower()
+            or not isinstance(response.body, bytes)
+        ):
+            return response
+        add_vary(response, "Accept-Encoding")
+        packed = gzipped(response.body) if accepts_gzip(request) else None
+        if packed is not None:
+            response.body = packed
+            response.headers[hdrs.CONTENT_ENCODING] = "gzip"
         return response
 
     return middleware

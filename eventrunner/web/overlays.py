@@ -12,13 +12,21 @@ class Option:
     description: str
 
 
+# The largest ?scale= static/js/overlay.js honours (anything above 0 up to it); docs/OVERLAYS.md
+# and the console's option list say the same, and tests/test_web.py holds the three together.
+SCALE_MAX = 4.0
+
 COMMON_OPTIONS = (
     Option(
         "preview",
         "1",
         "checkerboard background and a connection dot, for setting up (never on air)",
     ),
-    Option("scale", "0.5 to 2", "scale the 1920x1080 layout for a smaller or larger canvas"),
+    Option(
+        "scale",
+        f"a number, 0 < scale ≤ {SCALE_MAX:g} (default 1)",
+        "scale the 1920x1080 layout for another canvas: 0.6667 for 1280x720, 2 for 3840x2160",
+    ),
     Option("accent", "hex colour, e.g. e4003a", "the accent colour of plates and bars"),
 )
 ALIGN = Option("align", "left | right", "which side of the screen it sits on")

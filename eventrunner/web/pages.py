@@ -10,7 +10,7 @@ from aiohttp import web
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.ratelimit import RateLimiter
-from eventrunner.control.commands import Dispatcher
+from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.views import Audience
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
 from eventrunner.web.rendering import Pages, event_time_formatter
@@ -38,6 +38,7 @@ class PageRoutes:
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.participant)
         app.router.add_get("/producer", self.producer)
+        app.router.add_get("/producer/login", self.login_page)
         app.router.add_post("/producer/login", self.login)
         app.router.add_post("/producer/logout", self.logout)
         app.router.add_get("/overlays/", self.overlay_index)
@@ -56,6 +57,10 @@ class PageRoutes:
             return self.pages.render("login.html", error=None, **self._context("public"))
         overlays = [overlay.as_context() for overlay in OVERLAYS]
         return self.pages.render("producer.html", **self._context("producer", overlays=overlays))
+
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        # A bookmarked or reloaded sign-in address: /producer signs in, or is the console.
+        raise web.HTTPSeeOther("/producer")
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         _refuse_cross_site(request)

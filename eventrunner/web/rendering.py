@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
 from eventrunner.config import OVERLAYS_DIR, STATIC_DIR, TEMPLATES_DIR
+from eventrunner.core import timetext
+from eventrunner.web.static import content_version
 
 
 def _static_url_factory(static_dir: Path) -> Callable[[str], str]:
@@ -23,7 +22,7 @@ def _static_url_factory(static_dir: Path) -> Callable[[str], str]:
         # than a re-download after an upgrade.
         if path not in versions:
             try:
-                digest = hashlib.sha256((static_dir / path).read_bytes()).hexdigest()[:10]
+                digest = content_version((static_dir / path).read_bytes())
             except OSError:
                 digest = "missing"
             versions[path] = digest
@@ -33,13 +32,18 @@ def _static_url_factory(static_dir: Path) -> Callable[[str], str]:
 
 
 def event_time_formatter(zone_name: str) -> Callable[[int], str]:
-    zone = ZoneInfo(zone_name)
+    zone = timetext.zone_of(zone_name)
 
     def event_time(ms: int) -> str:
-        local = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone)
-        return local.strftime("%I:%M %p").lstrip("0") + " " + (local.tzname() or "")
+        return timetext.event_time(ms, zone)
 
     return event_time
+
+
+def iso_datetime(ms: int, zone_name: str = "UTC") -> str:
+    """`{{ ms|iso_datetime(event.timezone) }}`: an instant for <time datetime="...">, in ISO
+    8601 with the zone's offset (2022-03-03T11:30:00-05:00; UTC as ...Z)."""
+    return timetext.iso_datetime(ms, timetext.zone_of(zone_name))
 
 
 class Pages:
@@ -60,6 +64,7 @@ class Pages:
             undefined=jinja2.StrictUndefined,
         )
         self.env.globals["static_url"] = _static_url_factory(static_dir)
+        self.env.filters["iso_datetime"] = iso_datetime
 
     def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
         html = self.env.get_template(template).render(**context)

@@ -1,0 +1,165 @@
+"""Instants as text in the event's zone, and the time placeholders of schedule text.
+
+Schedule text may say `{start:SEGMENT_ID}` or `{end:SEGMENT_ID}`; the documents clients
+see carry it as that segment's planned time, e.g. "1:00 PM EST", so a shifted day (the
+demo, or a producer moving the rest of the day) never announces stale times. As in
+Python's str.format, `{{` and `}}` are a literal brace and any other brace is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+# The schedule keys whose strings are prose for people (and so may hold placeholders);
+# ids, kinds, times, URLs and hashtags never do.
+TEXT_KEYS = frozenset(
+    {
+        "title",
+        "summary",
+        "organizers",
+        "demands",
+        "description",
+        "label",
+        "name",
+        "role",
+        "figure",
+        "text",
+        "attribution",
+        "source",
+        "notes",
+        "recipients",
+        "subject",
+        "body",
+        "sample_posts",
+    }
+)
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
+_PLACEHOLDER = re.compile(r"\{(start|end):([a-z0-9][a-z0-9-]{0,63})\}")
+_HELP = "write {start:SEGMENT_ID} or {end:SEGMENT_ID}, and {{ or }} for a literal brace"
+
+Path = tuple[Any, ...]  # where a value sits: ("segments", 2, "cues", 0, "text")
+Times = Mapping[str, tuple[int, int]]  # segment id -> (planned start, planned end), epoch ms
+
+
+@lru_cache(maxsize=32)
+def zone_of(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(ms: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone)
+
+
+def event_time(ms: int, zone: ZoneInfo) -> str:
+    """'1:00 PM EST'. Zones without a letter abbreviation name their offset: '1:00 PM UTC-03'."""
+    local = _local(ms, zone)
+    name = local.tzname() or ""
+    if name[:1] in ("+", "-"):
+        name = f"UTC{name}"
+    return f"{local.strftime('%I:%M %p').lstrip('0')} {name}".rstrip()
+
+
+def iso_datetime(ms: int, zone: ZoneInfo) -> str:
+    """ISO 8601 with the zone's offset, for <time datetime>: 2022-03-03T11:30:00-05:00."""
+    text = _local(ms, zone).isoformat(timespec="seconds")
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    edge: Literal["start", "end"]
+    segment: str
+
+
+class BadPlaceholder(ValueError):
+    pass
+
+
+def parse(text: str) -> list[str | Placeholder]:
+    """Literal runs and placeholders, in order. Raises BadPlaceholder for a stray brace."""
+    parts: list[str | Placeholder] = []
+    done = 0
+    for token in _TOKEN.finditer(text):
+        parts.append(text[done : token.start()])
+        done = token.end()
+        found = token.group()
+        if found in ("{{", "}}"):
+            parts.append(found[0])
+        elif match := _PLACEHOLDER.fullmatch(found):
+            parts.append(Placeholder(match[1], match[2]))  # type: ignore[arg-type]
+        elif len(found) == 1:
+            raise BadPlaceholder(f"a lone '{found}'; {_HELP}")
+        else:
+            raise BadPlaceholder(f"'{found}' is not a placeholder; {_HELP}")
+    parts.append(text[done:])
+    return [part for part in parts if part != ""]
+
+
+def problems(text: str, segment_ids: Collection[str]) -> list[str]:
+    try:
+        parts = parse(text)
+    except BadPlaceholder as error:
+        return [str(error)]
+    return [
+        f"{{{part.edge}:{part.segment}}} names no segment (there are: {', '.join(segment_ids)})"
+        for part in parts
+        if isinstance(part, Placeholder) and part.segment not in segment_ids
+    ]
+
+
+def referenced(text: str) -> set[str]:
+    """The segment ids a (valid) text refers to; an invalid text refers to none."""
+    try:
+        return {part.segment for part in parse(text) if isinstance(part, Placeholder)}
+    except BadPlaceholder:
+        return set()
+
+
+def render(text: str, times: Times, zone: ZoneInfo) -> str:
+    """The text with its placeholders as times. The schedule check has refused bad texts;
+    should one reach a live show anyway, it is shown as written rather than failing."""
+    if "{" not in text and "}" not in text:
+        return text
+    try:
+        parts = parse(text)
+    except BadPlaceholder:
+        return text
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part.segment in times:
+            start, end = times[part.segment]
+            out.append(event_time(start if part.edge == "start" else end, zone))
+        else:
+            out.append(f"{{{part.edge}:{part.segment}}}")
+    return "".join(out)
+
+
+def map_texts(value: Any, apply: Callable[[str], str], text: bool = False) -> Any:
+    """A copy of JSON-like `value` with `apply` on every string under a TEXT_KEYS key
+    (directly or in a list); everything else is kept as it is."""
+    if isinstance(value, dict):
+        return {key: map_texts(item, apply, key in TEXT_KEYS) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_texts(item, apply, text) for item in value]
+    return apply(value) if text and isinstance(value, str) else value
+
+
+def texts(value: Any, path: Path = (), text: bool = False) -> Iterator[tuple[Path, str]]:
+    """Every (path, string) that `map_texts` would apply to."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from texts(item, (*path, key), key in TEXT_KEYS)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from texts(item, (*path, index), text)
+    elif text and isinstance(value, str):
+        yield path, value
