@@ -19,9 +19,17 @@ from eventrunner.live.realtime import Realtime
 from eventrunner.live.topics import LiveHub
 from eventrunner.stores.file import FileStore
 from eventrunner.web.api import ApiRoutes
-from eventrunner.web.middleware import behind_proxy, default_rate_limits, rate_limits, security_headers
+from eventrunner.web.middleware import (
+    behind_proxy,
+    compression,
+    default_rate_limits,
+    name_the_server,
+    rate_limits,
+    security_headers,
+)
 from eventrunner.web.pages import PageRoutes
 from eventrunner.web.rendering import Pages
+from eventrunner.web.static import StaticFiles
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +67,17 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     hub = LiveHub(clock)
     dispatcher = Dispatcher(schedule, ref, state, store, hub, clock=clock)
 
-    middlewares = [security_headers(), rate_limits(default_rate_limits())]
+    middlewares = [security_headers(), compression(), rate_limits(default_rate_limits())]
     if settings.behind_proxy:
         middlewares.insert(0, behind_proxy())
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
     app[DISPATCHER_KEY] = dispatcher
+    app.on_response_prepare.append(name_the_server)  # websocket upgrades skip middlewares
     realtime = Realtime(hub, dispatcher, auth)
     realtime.attach(app)
     PageRoutes(dispatcher, auth, Pages()).register(app)
     ApiRoutes(dispatcher, auth).register(app)
-    app.router.add_static("/static", STATIC_DIR, append_version=False)
+    StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
 
     async def start_autopilot(_: web.Application) -> None:
