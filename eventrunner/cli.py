@@ -20,6 +20,11 @@ from eventrunner.stores.file import DataDirLocked, StoreCorrupt
 
 EXIT_PROBLEMS = 2
 LISTEN_BACKLOG = 4096
+# After the shutdown hooks ask every socket to close, how long a request (a websocket is
+# one) may take to finish before aiohttp cancels it; it waits at most twice this. Its
+# default, 60 s, kept a stopped server holding the port and the data dir while clients
+# that ignore a close (a frozen tab, a raw socket) timed out.
+SHUTDOWN_GRACE_S = 0.5
 
 
 class _ClientGoneFilter(logging.Filter):
@@ -52,12 +57,19 @@ async def _serve(settings: Settings) -> int:
     # collections that would otherwise walk it in the middle of a broadcast.
     gc.collect()
     gc.freeze()
-    runner = web.AppRunner(server.app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        server.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
+    )
     await runner.setup()
     # A restart reconnects every open page at once; the default backlog (128) makes the
     # kernel drop most of those handshakes and the clients back off for seconds.
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, backlog=LISTEN_BACKLOG)
     await site.start()
+    # Before "ready": whoever waits for it may stop the server at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     base = f"http://{settings.host}:{settings.port}"
     state = server.dispatcher.state
     print(f"eventrunner: {server.dispatcher.schedule.model.event.title}", flush=True)
@@ -74,10 +86,6 @@ async def _serve(settings: Settings) -> int:
         elif secret.origin == "data dir":
             print(f"  {secret.env} is not set; using the one kept in {secret.path}")
     print("  ready", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await runner.cleanup()
     return 0
@@ -90,7 +98,7 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     settings = Settings(
         schedule=schedule,
-        data_dir=Path(args.data_dir),
+        data_dir=Path(args.data_dir).resolve(),  # so the start-up lines name the real place
         demo=args.demo,
         reset=args.reset,
         host=args.host,

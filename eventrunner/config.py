@@ -8,12 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SCHEDULES_DIR = PROJECT_DIR / "schedules"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent  # the source tree, when running from one
+
+
+def _shipped(name: str) -> Path:
+    """A top-level folder of the source tree that a wheel carries inside the package as
+    `_<name>` (see pyproject.toml); an editable install or a checkout reads it in place."""
+    packaged = PACKAGE_DIR / f"_{name}"
+    return packaged if packaged.is_dir() else PROJECT_DIR / name
+
+
+SCHEDULES_DIR = _shipped("schedules")
 DEMO_SCHEDULE = SCHEDULES_DIR / "2022-03-03-communities-not-cages.yaml"
-STATIC_DIR = PROJECT_DIR / "static"
-OVERLAYS_DIR = PROJECT_DIR / "overlays"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+STATIC_DIR = _shipped("static")
+OVERLAYS_DIR = _shipped("overlays")
+TEMPLATES_DIR = PACKAGE_DIR / "web" / "templates"
 
 
 @dataclass(frozen=True)

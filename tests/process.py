@@ -25,10 +25,20 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, args: list[str], data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        data_dir: Path,
+        port: int | None = None,
+        program: list[str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.args = args
         self.data_dir = data_dir
         self.port = port or free_port()
+        # This checkout's server by default; or another `eventrunner`, e.g. an installed one.
+        self.program = program or [sys.executable, "-m", "eventrunner.cli"]
+        self.cwd = cwd or REPO
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
 
@@ -45,9 +55,7 @@ class ServerProcess:
         }
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "eventrunner.cli",
+                *self.program,
                 "serve",
                 *self.args,
                 "--data-dir",
@@ -55,7 +63,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
             ],
-            cwd=REPO,
+            cwd=self.cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
