@@ -31,6 +31,8 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from eventrunner.access.budget import Budget
+from eventrunner.access.offenders import OffenderLog
 from eventrunner.live.wsframe import text_frame
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,8 @@ PATH = "/live/"
 MAX_CLIENT_MESSAGE = 16 * 1024
 MAX_SEND_BUFFER = 512 * 1024
 BROADCAST_CHUNK = 100
-EVENT_BURST = 20
-EVENTS_PER_SECOND = 5.0
+MESSAGE_BURST = 20
+MESSAGES_PER_SECOND = 5.0
 PING_FRAME = text_frame(b"2")
 
 # Engine.IO packet types (first character of a websocket message).
@@ -56,8 +58,7 @@ def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
 
 class LaneConnection:
     __slots__ = (
-        "allowance",
-        "allowance_at",
+        "budget",
         "namespaces",
         "next_ping",
         "pinged_at",
@@ -74,18 +75,9 @@ class LaneConnection:
         self.namespaces: dict[str, tuple[str, ...]] = {}
         self.next_ping = next_ping
         self.pinged_at: float | None = None
-        self.allowance = float(EVENT_BURST)
-        self.allowance_at = time.monotonic()
-
-    def may_ask(self, now: float) -> bool:
-        """A token bucket for events that want an answer: a page asks a few times a
-        minute; a script asking thousands of times a second only burns its own budget."""
-        self.allowance = min(EVENT_BURST, self.allowance + (now - self.allowance_at) * EVENTS_PER_SECOND)
-        self.allowance_at = now
-        if self.allowance < 1:
-            return False
-        self.allowance -= 1
-        return True
+        # Every message it sends spends it: a page sends a handful a minute; a script
+        # sending thousands a second is dropped once its burst is spent.
+        self.budget = Budget(MESSAGE_BURST, MESSAGES_PER_SECOND, time.monotonic())
 
     def write(self, frame: bytes) -> bool:
         """Write a frame; False when the client is gone or too far behind (then dropped)."""
@@ -133,6 +125,7 @@ class LiveLane:
         }
         self._connections: dict[LaneConnection, None] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self.offenders = OffenderLog(log)
 
     @property
     def connection_count(self) -> int:
@@ -174,11 +167,22 @@ class LiveLane:
         try:
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
-                    break  # binary packets are not part of this lane's protocol
+                    # Binary frames are not part of this lane's protocol; an oversized
+                    # message arrives as an error.
+                    self._drop(connection, f"sent a {message.type.name.lower()} frame")
+                    break
+                if not connection.budget.spend(time.monotonic()):
+                    self._drop(connection, "sent more than its budget")
+                    break
                 self._on_message(connection, message.data)
         finally:
             self._forget(connection)
         return ws
+
+    def _drop(self, connection: LaneConnection, why: str) -> None:
+        peer = connection.transport.get_extra_info("peername") or ("?",)
+        self.offenders.note("live lane: dropped %s (%s): %s", connection.sid, peer[0], why)
+        connection.transport.abort()
 
     def _forget(self, connection: LaneConnection) -> None:
         self._connections.pop(connection, None)
@@ -197,7 +201,7 @@ class LiveLane:
             try:
                 self._on_socketio(connection, text[1:])
             except (ValueError, TypeError, orjson.JSONDecodeError) as error:
-                log.debug("live lane: bad packet from %s: %s", connection.sid, error)
+                self._drop(connection, f"sent a packet that is not socket.io ({type(error).__name__})")
         elif kind == EIO_CLOSE:
             connection.transport.close()
         # Engine.IO noops, client pings (an older protocol) and anything else: ignored.
@@ -213,8 +217,6 @@ class LiveLane:
         ack_id, body = rest[:digits], rest[digits:]
         scope = namespace + "," if namespace != "/" else ""
         if kind == SIO_CONNECT:
-            if not connection.may_ask(time.monotonic()):
-                return  # each join costs snapshots: it spends the same budget
             if namespace not in self.namespaces:
                 refusal = {"message": f"this endpoint serves {', '.join(self.namespaces)} only"}
                 connection.send(f"4{SIO_CONNECT_ERROR}{scope}".encode() + orjson.dumps(refusal))
@@ -237,8 +239,6 @@ class LiveLane:
             handler = self.handlers.get(arguments[0])
             if handler is None or not ack_id:
                 return  # like python-socketio: events nobody handles are dropped
-            if not connection.may_ask(time.monotonic()):
-                return  # over its budget: unanswered, and socket.io clients time out
             reply = handler(namespace, arguments[1] if len(arguments) > 1 else None)
             connection.send(f"4{SIO_ACK}{scope}{ack_id}".encode() + orjson.dumps([reply]))
 

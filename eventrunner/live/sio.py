@@ -28,6 +28,7 @@ from eventrunner.live.protocol import (
     snapshot_reply,
     sync_reply,
 )
+from eventrunner.live.sioguard import MAX_QUEUED_PACKETS, GuardedServer
 from eventrunner.live.topics import LiveHub
 
 BROADCAST_CHUNK = 100
@@ -37,16 +38,19 @@ def topic_room(topic: str) -> str:
     return f"topic:{topic}"
 
 
-async def broadcast(sio: socketio.AsyncServer, namespace: str, room: str, event: str, data: Any) -> int:
+async def broadcast(sio: GuardedServer, namespace: str, room: str, event: str, data: Any) -> int:
     """Send one event to every socket of `room`; returns how many it was handed to."""
     encoded = sio.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, data]).encode()
     sent = 0
     for count, (_, eio_sid) in enumerate(sio.manager.get_participants(namespace, room), start=1):
-        try:
-            await sio.eio.send(eio_sid, encoded)
-            sent += 1
-        except EngineIOError:  # it closed meanwhile; it will get a snapshot when it is back
-            pass
+        if sio.queued(eio_sid) >= MAX_QUEUED_PACKETS:
+            await sio.drop(eio_sid, "does not read what it is sent")
+        else:
+            try:
+                await sio.eio.send(eio_sid, encoded)
+                sent += 1
+            except EngineIOError:  # it closed meanwhile; it will get snapshots when it is back
+                pass
         if count % BROADCAST_CHUNK == 0:
             await asyncio.sleep(0)
     return sent
@@ -108,8 +112,8 @@ class ProducerNamespace(TopicNamespace):
         return {"ok": True, "version": version}
 
 
-def socketio_server(hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> socketio.AsyncServer:
-    sio = socketio.AsyncServer(
+def socketio_server(hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> GuardedServer:
+    sio = GuardedServer(
         async_mode="aiohttp",
         json=OrjsonModule,
         ping_interval=25,

@@ -1,0 +1,78 @@
+"""python-socketio with the limits the live lane has.
+
+python-socketio queues every answer and every broadcast for a socket without limit, and
+logs a traceback for every malformed packet: one client that floods `snapshot` requests
+and never reads made the server grow by gigabytes. Here every connection has an inbound
+budget and a bounded send queue; a client past either, or one that sends a packet that
+is not socket.io, is disconnected, logged once (rate-limited), without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import socketio
+
+from eventrunner.access.budget import Budget
+from eventrunner.access.offenders import OffenderLog
+
+log = logging.getLogger(__name__)
+
+# Every message counts (events, acks, namespace joins): a page sends a handful a minute,
+# a console a few a second at most.
+INBOUND_BURST = 50
+INBOUND_PER_SECOND = 10.0
+# Packets waiting for a socket that does not read: a live page holds none for long.
+MAX_QUEUED_PACKETS = 64
+
+
+class GuardedServer(socketio.AsyncServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._budgets: dict[str, Budget] = {}
+        self.offenders = OffenderLog(log)
+
+    def queued(self, eio_sid: str) -> int:
+        """Packets waiting to be written to this connection."""
+        socket = self.eio.sockets.get(eio_sid)
+        return socket.queue.qsize() if socket is not None else 0
+
+    async def drop(self, eio_sid: str, why: str) -> None:
+        environ = self.environ.get(eio_sid, {})
+        self.offenders.note("socket.io: dropped %s (%s): %s", eio_sid, environ.get("REMOTE_ADDR", "?"), why)
+        self._budgets.pop(eio_sid, None)
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            # Not a polite close: that waits for the client to read its queue first.
+            await socket.close(wait=False, abort=True)
+        request = environ.get("aiohttp.request")
+        if request is not None and request.transport is not None:
+            request.transport.abort()
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        self._budgets[eio_sid] = Budget(INBOUND_BURST, INBOUND_PER_SECOND, time.monotonic())
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        self._budgets.pop(eio_sid, None)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        budget = self._budgets.get(eio_sid)
+        if budget is None:
+            return  # dropped already: what it sent before that goes unread
+        if not budget.spend(time.monotonic()):
+            await self.drop(eio_sid, "sent more than its budget")
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+            await self.drop(eio_sid, f"sent a packet that is not socket.io ({type(error).__name__})")
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        if self.queued(eio_sid) >= MAX_QUEUED_PACKETS:
+            await self.drop(eio_sid, "does not read what it is sent")
+            return
+        await super()._send_packet(eio_sid, pkt)

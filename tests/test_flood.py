@@ -1,0 +1,103 @@
+"""A stranger's socket cannot exhaust the server: flooding requests that each want an
+answer, and never reading, gets the socket dropped with the server's memory bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+
+import aiohttp
+import pytest
+
+from eventrunner.core.views import AUDIENCES
+from eventrunner.live.topics import Topic
+
+from .builders import live_now_schedule
+from .process import ServerProcess
+from .rawws import RawWebSocket, masked_frame
+
+ENDPOINTS = {
+    "socket.io": "/socket.io/?EIO=4&transport=websocket",
+    "live": "/live/?EIO=4&transport=websocket",
+}
+FLOOD = 50_000
+MAX_GROWTH_MB = 50
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+@pytest.fixture
+def server(tmp_path):
+    schedule = live_now_schedule(tmp_path / "day.yaml")
+    process = ServerProcess([str(schedule)], tmp_path / "data").start()
+    yield process
+    process.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_a_flood_of_requests_that_is_never_read_is_dropped(server, endpoint):
+    before = rss_mb(server.process.pid)
+    flooder = RawWebSocket(server.port, ENDPOINTS[endpoint])
+    try:
+        flooder.send_text("40/public,")
+        sent = flooder.send_many([f'42/public,{n}["snapshot"]' for n in range(1, FLOOD + 1)])
+        assert flooder.closed_by_server(), "the flooding socket is still open"
+    finally:
+        flooder.close()
+    growth = rss_mb(server.process.pid) - before
+    assert growth <= MAX_GROWTH_MB, f"grew {growth:.1f} MB after {sent} requests"
+    async with aiohttp.ClientSession() as session, session.get(f"{server.url}/healthz") as response:
+        assert response.status == 200
+    server.kill()
+    log = server.process.stdout.read().splitlines()
+    dropped = [line for line in log if "dropped" in line]
+    assert len(dropped) == 1 and "budget" in dropped[0], log[-5:]
+    assert not [line for line in log if "Traceback" in line], log
+
+
+async def open_quiet_socket(port: int, path: str):
+    """A websocket that joins /public following every topic, then never reads again."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    writer.write(masked_frame(b'40/public,{"topics":"*"}'))
+    await writer.drain()
+    return reader, writer
+
+
+def open_connections(running, endpoint: str) -> int:
+    realtime = running.server.realtime
+    return realtime.lane.connection_count if endpoint == "live" else len(realtime.sio.eio.sockets)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_a_socket_that_never_reads_is_dropped_not_queued_for(running, endpoint):
+    bulky = {"text": "x" * 100_000}
+    running.server.hub.add_topic(Topic("bulk", {"producer": bulky, "public": bulky}, version=1))
+    reader, writer = await open_quiet_socket(running.http.port, ENDPOINTS[endpoint])
+    try:
+        async with asyncio.timeout(5):
+            await reader.readuntil(b"40/public,")  # joined; from here on it reads nothing
+        changes = 0
+        while open_connections(running, endpoint) and changes < 400:  # up to 40 MB it never reads
+            changes += 1
+            running.server.hub.publish("bulk", {a: {"text": f"{changes}" + "x" * 100_000} for a in AUDIENCES})
+            await asyncio.sleep(0.005)  # a change at a time, each delivered before the next
+        assert open_connections(running, endpoint) == 0, "the socket that never reads is still served"
+        assert changes < 400
+    finally:
+        writer.close()
