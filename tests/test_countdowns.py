@@ -116,30 +116,49 @@ def disagreements(a: dict[str, float], b: dict[str, float]) -> list[float]:
     return [abs(a[text] - b[text]) for text in sorted(a.keys() & b.keys())]
 
 
+def problems(name: str, flips: list[dict[str, float]], target: int) -> list[str]:
+    """What is wrong with one window of flips from the two pages, if anything."""
+    found = []
+    gaps = disagreements(*flips)
+    if len(gaps) < 5:
+        found.append(f"{name}: only {len(gaps)} flips in common: {flips}")
+    elif max(gaps) > BOUND_MS:
+        found.append(f"{name}: flips {[round(g, 1) for g in gaps]} ms apart between the two devices")
+    # Each page flips once a second, on the second of the countdown's target: the segment's
+    # planned end, on the server's (here: the machine's real) clock.
+    for page_flips in flips:
+        instants = sorted(page_flips.values())
+        steps = [b - a for a, b in itertools.pairwise(instants)]
+        if not all(abs(step - 1000) <= BOUND_MS for step in steps):
+            found.append(f"{name}: steps of {[round(s, 1) for s in steps]} ms between flips")
+        # Signed: a clock estimate a hair ahead of the server's flips a hair early.
+        late = [(t - target + 500) % 1000 - 500 for t in instants]
+        if not all(abs(ms) <= BOUND_MS for ms in late):
+            found.append(f"{name}: flips {[round(ms, 1) for ms in late]} ms after the second")
+    return found
+
+
 @pytest.mark.parametrize("name", list(PAGES))
 async def test_two_devices_with_wrong_clocks_flip_each_second_together(browser, server, name):
     path, selector, viewport = PAGES[name]
     pages = [await skewed_page(browser, server.url + path, selector, viewport, skew) for skew in SKEWS_MS]
-    assert [await page.evaluate("Date.now() - Date.now()") for page in pages] == [0, 0]
-    # The device clocks differ by minutes; the pages' estimates of the server's do not.
-    offsets = [await page.evaluate("ER.client.offset") for page in pages]
-    assert abs(offsets[0] + SKEWS_MS[0]) < 50 and abs(offsets[1] + SKEWS_MS[1]) < 50, offsets
+    for page, skew in zip(pages, SKEWS_MS, strict=True):
+        # The device clock is off as told; the page's estimate of the server's is not.
+        device = await page.evaluate("Date.now() - (performance.timeOrigin + performance.now())")
+        assert abs(device - skew) < 50, (device, skew)
+        assert abs(await page.evaluate("ER.client.offset") + skew) < 50
     await asyncio.sleep(1.2)  # let the connect-time clock samples settle
-
-    flips = await record_flips(pages, 5.6)
-    gaps = disagreements(*flips)
-    assert len(gaps) >= 5, flips
-    assert max(gaps) <= BOUND_MS, f"{name}: flips {gaps} ms apart between the two devices"
-
-    # Each page flips once a second, on the second of the countdown's target: the segment's
-    # planned end, on the server's (here: the machine's real) clock.
     target = (await show(server.url))["timing"]["segments"]["opening"]["planned_end"]
-    for page_flips in flips:
-        instants = sorted(page_flips.values())
-        steps = [b - a for a, b in itertools.pairwise(instants)]
-        assert all(abs(step - 1000) <= BOUND_MS for step in steps), steps
-        late = [(t - target) % 1000 for t in instants]
-        assert all(ms <= BOUND_MS for ms in late), f"{name}: flips {late} ms after the second"
+
+    # A second window only if the first had a problem: on a busy two-core machine a page
+    # can be stalled for a moment by other processes, which no scheduling can help.
+    found: list[str] = []
+    for _ in range(2):
+        attempt = problems(name, await record_flips(pages, 5.6), target)
+        if not attempt:
+            return
+        found += attempt
+    pytest.fail("\n".join(found))
 
 
 async def test_viewers_read_running_late_and_the_console_a_negative_count(browser, server):
