@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
 from eventrunner.control.autopilot import Autopilot
 from eventrunner.control.commands import Advance
@@ -73,7 +75,8 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
     app[DISPATCHER_KEY] = dispatcher
     app.on_response_prepare.append(name_the_server)  # websocket upgrades skip middlewares
-    realtime = Realtime(hub, dispatcher, auth)
+    limits = ConnectionLimits.for_open_files(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    realtime = Realtime(hub, dispatcher, auth, limits)
     realtime.attach(app)
     PageRoutes(dispatcher, auth, Pages()).register(app)
     ApiRoutes(dispatcher, auth).register(app)

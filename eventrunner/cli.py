@@ -16,6 +16,7 @@ from aiohttp import web
 from eventrunner.config import DEMO_SCHEDULE, Settings
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
+from eventrunner.openfiles import raise_open_file_limit
 from eventrunner.stores.file import DataDirLocked, StoreCorrupt
 
 EXIT_PROBLEMS = 2
@@ -52,13 +53,18 @@ def check(files: list[str]) -> int:
 async def _serve(settings: Settings) -> int:
     from .app import build_server  # the web stack loads only for serve
 
+    open_files = raise_open_file_limit()
     server = await build_server(settings)
     # What start-up allocated lives as long as the process: keep it out of the full
     # collections that would otherwise walk it in the middle of a broadcast.
     gc.collect()
     gc.freeze()
     runner = web.AppRunner(
-        server.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
+        server.app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+        keepalive_timeout=settings.idle_timeout_s,
     )
     await runner.setup()
     # A restart reconnects every open page at once; the default backlog (128) makes the
@@ -80,6 +86,11 @@ async def _serve(settings: Settings) -> int:
     print(f"  participants  {base}/")
     print(f"  producers     {base}/producer")
     print(f"  overlays      {base}/overlays/")
+    print(
+        f"  open files: {open_files}; live sockets up to {server.realtime.lane.limits.total}, "
+        f"{server.realtime.lane.limits.per_address} from one address; idle connections closed after "
+        f"{settings.idle_timeout_s:g} s"
+    )
     for secret in (server.secrets.producer_password, server.secrets.api_token):
         if secret.origin == "generated":
             print(f"  {secret.env} is not set; generated one, kept in {secret.path}: {secret.value}")
@@ -104,6 +115,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         behind_proxy=args.behind_proxy,
+        idle_timeout_s=args.idle_timeout,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -144,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         "--behind-proxy",
         action="store_true",
         help="trust X-Forwarded-For/-Proto from the reverse proxy in front (only then)",
+    )
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=15.0,
+        help="seconds a connection may stay without a whole request before it is closed (default 15)",
     )
     validate = commands.add_parser("check", help="validate schedule files")
     validate.add_argument("files", nargs="+")

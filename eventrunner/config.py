@@ -50,6 +50,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     behind_proxy: bool = False
+    # A connection that has not sent a whole request by then is closed: idle sockets and
+    # slow-header tricklers cannot pile up (websockets have their own heartbeat).
+    idle_timeout_s: float = 15.0
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:

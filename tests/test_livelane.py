@@ -8,6 +8,7 @@ import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.live.lane import LiveLane, event_message
 
 
@@ -27,6 +28,7 @@ async def lane():
         ("/public",),
         on_connect=lambda namespace, auth: (("show",), [event_message(namespace, "show", b'{"version":1}')]),
         handlers={"echo": lambda namespace, data: {"namespace": namespace, "data": data}},
+        limits=ConnectionLimits(total=100, per_address=3),
         ping_interval_s=0.2,
         ping_timeout_s=0.3,
     )
@@ -146,3 +148,20 @@ async def test_a_client_asking_too_often_is_answered_only_within_its_budget(lane
         # The burst (20, one already spent on joining) and what refilled meanwhile; far from 200.
         replies = len(answered) if spam.startswith("42") else len(answered) // 2
         assert 19 <= replies < 60, len(answered)
+
+
+async def test_sockets_from_one_address_are_capped_and_places_come_back(lane):
+    async with aiohttp.ClientSession() as session:
+        held = [await open_socket(session, lane) for _ in range(3)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(lane.url)
+        assert refused.value.status == 503
+        # A binary frame makes the server drop that socket; its place is free by the time
+        # the client sees the connection end.
+        leaving = held.pop()
+        await leaving.send_bytes(b"bye")
+        assert (await leaving.receive(timeout=5)).type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR)
+        assert lane.limits.count == 2
+        held.append(await open_socket(session, lane))
+        for ws in held:
+            await ws.close()

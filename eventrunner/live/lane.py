@@ -32,6 +32,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from eventrunner.access.budget import Budget
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.live.wsframe import text_frame
 
@@ -107,6 +108,7 @@ class LiveLane:
         namespaces: tuple[str, ...],
         on_connect: ConnectHandler,
         handlers: dict[str, EventHandler],
+        limits: ConnectionLimits,
         ping_interval_s: float = 25.0,
         ping_timeout_s: float = 20.0,
     ) -> None:
@@ -114,6 +116,7 @@ class LiveLane:
         # Insertion-ordered member "sets" per (namespace, topic); broadcast iterates these.
         self.members: dict[tuple[str, str], dict[LaneConnection, None]] = {}
         self.on_connect = on_connect
+        self.limits = limits
         self.handlers = handlers
         self.ping_interval_s = ping_interval_s
         self.ping_timeout_s = ping_timeout_s
@@ -157,6 +160,19 @@ class LiveLane:
         ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_CLIENT_MESSAGE, autoping=True)
         if not ws.can_prepare(request).ok:
             raise web.HTTPBadRequest(text="expected a websocket upgrade")
+        address = request.remote or "unknown"
+        refusal = self.limits.admit(address)
+        if refusal is not None:
+            self.offenders.note("live lane: refused a socket: %s", refusal)
+            raise web.HTTPServiceUnavailable(
+                text=f"too many sockets: {refusal}", headers={"Retry-After": "30"}
+            )
+        try:
+            return await self._serve(request, ws)
+        finally:
+            self.limits.release(address)
+
+    async def _serve(self, request: web.Request, ws: web.WebSocketResponse) -> web.WebSocketResponse:
         await ws.prepare(request)
         transport = request.transport
         if transport is None:  # the client left during the handshake

@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.live.lane import LiveLane, event_message
 from eventrunner.live.protocol import (
@@ -31,9 +32,12 @@ from eventrunner.live.topics import Change, LiveHub
 
 
 class Realtime:
-    def __init__(self, hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
+    def __init__(
+        self, hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth, limits: ConnectionLimits
+    ) -> None:
         self.hub = hub
-        self.sio = socketio_server(hub, dispatcher, auth)
+        # One count of sockets across both endpoints.
+        self.sio = socketio_server(hub, dispatcher, auth, limits)
         self.lane = LiveLane(
             CROWD_NAMESPACES,
             on_connect=self._lane_connect,
@@ -42,6 +46,7 @@ class Realtime:
                 "sync": lambda _, data: sync_reply(data, hub.clock()),
                 "command": lambda *_: {"ok": False, "error": READ_ONLY_REFUSAL},
             },
+            limits=limits,
         )
         hub.add_sink("producers", self._deliver_to_producers)
         hub.add_sink("crowd", self._deliver_to_crowd)

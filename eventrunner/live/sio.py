@@ -17,6 +17,7 @@ import socketio
 from engineio.exceptions import EngineIOError
 
 from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, VersionConflict
 from eventrunner.core.show import CommandRejected
@@ -112,8 +113,11 @@ class ProducerNamespace(TopicNamespace):
         return {"ok": True, "version": version}
 
 
-def socketio_server(hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> GuardedServer:
+def socketio_server(
+    hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth, limits: ConnectionLimits
+) -> GuardedServer:
     sio = GuardedServer(
+        limits=limits,
         async_mode="aiohttp",
         json=OrjsonModule,
         ping_interval=25,

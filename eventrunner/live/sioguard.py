@@ -16,6 +16,7 @@ from typing import Any
 import socketio
 
 from eventrunner.access.budget import Budget
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.access.offenders import OffenderLog
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,11 @@ MAX_QUEUED_PACKETS = 64
 
 
 class GuardedServer(socketio.AsyncServer):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, limits: ConnectionLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.limits = limits
         self._budgets: dict[str, Budget] = {}
+        self._addresses: dict[str, str] = {}
         self.offenders = OffenderLog(log)
 
     def queued(self, eio_sid: str) -> int:
@@ -52,11 +55,20 @@ class GuardedServer(socketio.AsyncServer):
             request.transport.abort()
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        address = environ.get("REMOTE_ADDR") or "unknown"
+        refusal = self.limits.admit(address)
+        if refusal is not None:
+            self.offenders.note("socket.io: refused a socket: %s", refusal)
+            return False  # engine.io refuses the connection
+        self._addresses[eio_sid] = address
         self._budgets[eio_sid] = Budget(INBOUND_BURST, INBOUND_PER_SECOND, time.monotonic())
         return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         self._budgets.pop(eio_sid, None)
+        address = self._addresses.pop(eio_sid, None)
+        if address is not None:
+            self.limits.release(address)
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConf
 from eventrunner.core.show import CommandRejected
 
 MAX_COMMAND_BYTES = 16 * 1024
+BODY_TIMEOUT_S = 10
 
 
 def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
@@ -61,7 +63,11 @@ class ApiRoutes:
             return error_response(415, "send the command as application/json")
         if request.content_length is not None and request.content_length > MAX_COMMAND_BYTES:
             return error_response(413, f"a command is at most {MAX_COMMAND_BYTES} bytes")
-        body = await request.content.read(MAX_COMMAND_BYTES + 1)
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_S):  # a body sent a byte a minute holds a handler
+                body = await request.content.read(MAX_COMMAND_BYTES + 1)
+        except TimeoutError:
+            return error_response(408, f"the body did not arrive within {BODY_TIMEOUT_S} s")
         if len(body) > MAX_COMMAND_BYTES:
             return error_response(413, f"a command is at most {MAX_COMMAND_BYTES} bytes")
         try:
