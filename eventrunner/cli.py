@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from eventrunner.access.lognoise import quiet_client_noise
 from eventrunner.config import DEMO_SCHEDULE, Settings
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
@@ -26,14 +27,6 @@ LISTEN_BACKLOG = 4096
 # default, 60 s, kept a stopped server holding the port and the data dir while clients
 # that ignore a close (a frozen tab, a raw socket) timed out.
 SHUTDOWN_GRACE_S = 0.5
-
-
-class _ClientGoneFilter(logging.Filter):
-    """A client that hangs up mid-handshake is ordinary (reconnect storms make thousands);
-    aiohttp logs each with a traceback. Keep the log for real problems."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionResetError))
 
 
 def check(files: list[str]) -> int:
@@ -119,7 +112,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.server").addFilter(_ClientGoneFilter())
+    quiet_client_noise()
     try:
         import uvloop
     except ImportError:  # uvloop is optional (not on Windows)
