@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 
@@ -41,6 +43,7 @@ class ServerProcess:
         self.cwd = cwd or REPO
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
+        self._drainer: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -78,8 +81,22 @@ class ServerProcess:
                 raise RuntimeError("server exited before it was ready:\n" + "".join(self.output))
             self.output.append(line)
             if line.strip() == "ready":
+                # Keep reading: a server whose log pipe fills up blocks on its next write.
+                self._drainer = threading.Thread(target=self._drain, args=(self.process.stdout,), daemon=True)
+                self._drainer.start()
                 return self
         raise RuntimeError("server did not become ready:\n" + "".join(self.output))
+
+    def _drain(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.output.append(line)
+
+    def log_after_exit(self) -> str:
+        """Everything the server printed, once it has exited."""
+        assert self.process is not None and self.process.poll() is not None
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
+        return "".join(self.output)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process and self.process.poll() is None:

@@ -58,7 +58,7 @@ async def test_a_flood_of_requests_that_is_never_read_is_dropped(server, endpoin
     async with aiohttp.ClientSession() as session, session.get(f"{server.url}/healthz") as response:
         assert response.status == 200
     server.kill()
-    log = server.process.stdout.read().splitlines()
+    log = server.log_after_exit().splitlines()
     dropped = [line for line in log if "dropped" in line]
     assert len(dropped) == 1 and "budget" in dropped[0], log[-5:]
     assert not [line for line in log if "Traceback" in line], log

@@ -72,8 +72,7 @@ async def stop_with(sig: signal.Signals, tmp_path) -> None:
             server.process.send_signal(sig)
             code = await asyncio.to_thread(server.process.wait, 15)
             took = time.monotonic() - started
-            assert server.process.stdout is not None
-            rest = server.process.stdout.read()
+            rest = server.log_after_exit()
             assert took < STOP_BOUND_S, f"stopping took {took:.2f} s:\n{rest}"
             assert code == 0, rest
             assert "Traceback" not in rest, rest
