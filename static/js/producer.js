@@ -18,6 +18,7 @@
   var ticker = null;
   var connection = 'connecting';   // 'connecting' | 'connected' | 'disconnected'
   var disconnectedAt = null;
+  var refusal = null;              // why the server refused the console's handshake, if it did
   var rundownKey = '';
   var timesVersion = -1;
   var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
@@ -233,7 +234,9 @@
     if (!el) {
       el = h('div', { class: 'conn-banner', role: 'alert', hidden: true }, [
         h('strong', { text: 'Disconnected from the server.' }), ' ',
-        h('span', { dataset: { field: 'conn-banner-text' } })
+        h('span', { dataset: { field: 'conn-banner-text' } }), ' ',
+        h('a', { href: window.location.pathname, dataset: { field: 'conn-banner-signin' }, hidden: true,
+          text: 'Reload to sign in again' })
       ]);
       var header = $('.console-header');
       if (header) header.after(el); else document.body.prepend(el);
@@ -252,18 +255,23 @@
         : 'Disconnected from the server: commands are off until it is back';
     });
     ER.setText(field('connection'), connected ? 'Connected'
-      : connection === 'connecting' ? 'Connecting…' : 'Disconnected — retrying');
+      : connection === 'connecting' ? 'Connecting…' : refusal ? 'Disconnected — refused' : 'Disconnected — retrying');
     var el = banner();
     el.hidden = connection !== 'disconnected';
-    ER.setText(field('conn-banner-text', el), disconnectedAt === null ? '' :
-      'Commands are off until the connection is back (since ' + t(disconnectedAt, true) +
-      '; retrying by itself). The screen shows the last state it had.');
+    var since = disconnectedAt === null ? '' : ' (since ' + t(disconnectedAt, true) + ')';
+    ER.setText(field('conn-banner-text', el), refusal
+      ? 'Commands are off: the server refused this console' + since + ': ' + refusal +
+        '. Your session may have expired or been signed out.'
+      : 'Commands are off until the connection is back' + since +
+        '; retrying by itself. The screen shows the last state it had.');
+    field('conn-banner-signin', el).hidden = !refusal;
   }
 
   function setConnection(connected) {
     var next = connected ? 'connected' : 'disconnected';
     if (next === connection) return;
     if (!connected) disconnectedAt = client ? client.now() : Date.now();
+    else refusal = null;
     connection = next;
     applyConnection();
   }
@@ -399,8 +407,11 @@
   if (client.connected) setConnection(true);
   client.socket && client.socket.on('connect_error', function (err) {
     // /producer refuses a handshake without a valid session: say so instead of spinning.
-    if (!client.socket.active) setStatus('The server refused the console connection (' + err.message +
+    if (client.socket.active) return;
+    setStatus('The server refused the console connection (' + err.message +
       '). Your session may have expired: reload the page to sign in.', 'error');
+    refusal = err.message || 'no reason given';
+    applyConnection();
   });
   ticker = ER.tick(render, client);
   if (client.doc) onDoc(client.doc);
