@@ -11,6 +11,9 @@ from eventrunner.live.topics import LiveHub
 # Namespace -> which view of each topic it gets, in the order deliveries are made.
 NAMESPACES: dict[str, Audience] = {"/producer": "producer", "/overlay": "public", "/public": "public"}
 CROWD_NAMESPACES = ("/overlay", "/public")
+# Namespace -> the delivery group (live/topics.py) that carries its changes.
+PRODUCERS, CROWD = "producers", "crowd"
+GROUP_OF = {"/producer": PRODUCERS, "/overlay": CROWD, "/public": CROWD}
 # What a client that names no topics follows: all that clients before topics knew.
 DEFAULT_TOPICS = ("show",)
 ALL_TOPICS = "*"
@@ -28,17 +31,18 @@ def requested_topics(auth: Any, hub: LiveHub) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in wanted if isinstance(name, str) and name in hub.topics))
 
 
-def snapshot_payload(hub: LiveHub, topic: str, audience: Audience) -> dict[str, Any]:
-    """A topic's snapshot event: its view, its version and the server's time."""
-    return {**hub.topics[topic].snapshot(audience), "server_time": hub.clock()}
+def snapshot_payload(hub: LiveHub, topic: str, namespace: str) -> dict[str, Any]:
+    """A topic's snapshot for a socket of `namespace`, with the server's time. It comes
+    from what the namespace's delivery group has sent, so the patches that follow apply."""
+    return {**hub.snapshot(topic, GROUP_OF[namespace], NAMESPACES[namespace]), "server_time": hub.clock()}
 
 
-def snapshot_reply(hub: LiveHub, data: Any, audience: Audience) -> dict[str, Any]:
+def snapshot_reply(hub: LiveHub, data: Any, namespace: str) -> dict[str, Any]:
     """The answer to a `snapshot` request: `{"topic": name}`, or the show by default."""
     topic = data.get("topic", "show") if isinstance(data, dict) else "show"
     if not isinstance(topic, str) or topic not in hub.topics:
         return {"error": f"no topic named {str(topic)[:64]!r}; topics: {', '.join(hub.topics)}"}
-    return snapshot_payload(hub, topic, audience)
+    return snapshot_payload(hub, topic, namespace)
 
 
 def sync_reply(data: Any, server_time: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ crowd, and what is on air never waits behind the phones.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -19,8 +20,10 @@ from eventrunner.access.connections import ConnectionLimits
 from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.live.lane import LiveLane, event_message
 from eventrunner.live.protocol import (
+    CROWD,
     CROWD_NAMESPACES,
     NAMESPACES,
+    PRODUCERS,
     READ_ONLY_REFUSAL,
     requested_topics,
     snapshot_payload,
@@ -29,6 +32,8 @@ from eventrunner.live.protocol import (
 )
 from eventrunner.live.sio import broadcast, socketio_server, topic_room
 from eventrunner.live.topics import Change, LiveHub
+
+log = logging.getLogger(__name__)
 
 
 class Realtime:
@@ -42,14 +47,14 @@ class Realtime:
             CROWD_NAMESPACES,
             on_connect=self._lane_connect,
             handlers={
-                "snapshot": lambda namespace, data: snapshot_reply(hub, data, NAMESPACES[namespace]),
+                "snapshot": lambda namespace, data: snapshot_reply(hub, data, namespace),
                 "sync": lambda _, data: sync_reply(data, hub.clock()),
                 "command": lambda *_: {"ok": False, "error": READ_ONLY_REFUSAL},
             },
             limits=limits,
         )
-        hub.add_sink("producers", self._deliver_to_producers)
-        hub.add_sink("crowd", self._deliver_to_crowd)
+        hub.add_sink(PRODUCERS, self._deliver_to_producers)
+        hub.add_sink(CROWD, self._deliver_to_crowd)
 
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
@@ -70,9 +75,8 @@ class Realtime:
 
     def _lane_connect(self, namespace: str, auth: Any) -> tuple[tuple[str, ...], list[bytes]]:
         topics = requested_topics(auth, self.hub)
-        audience = NAMESPACES[namespace]
         snapshots = [
-            event_message(namespace, topic, orjson.dumps(snapshot_payload(self.hub, topic, audience)))
+            event_message(namespace, topic, orjson.dumps(snapshot_payload(self.hub, topic, namespace)))
             for topic in topics
         ]
         return topics, snapshots
@@ -85,5 +89,16 @@ class Realtime:
         for namespace in CROWD_NAMESPACES:
             message = change.message(NAMESPACES[namespace], self.hub.clock())
             encoded = event_message(namespace, "patch", orjson.dumps(message))
-            await self.lane.broadcast(namespace, change.topic, encoded)
-            await broadcast(self.sio, namespace, topic_room(change.topic), "patch", message)
+            # Each endpoint on its own: a failure in one must not keep the change from the rest.
+            try:
+                await self.lane.broadcast(namespace, change.topic, encoded)
+            except Exception:
+                log.exception(
+                    "live lane: delivering %s v%d to %s failed", change.topic, change.version, namespace
+                )
+            try:
+                await broadcast(self.sio, namespace, topic_room(change.topic), "patch", message)
+            except Exception:
+                log.exception(
+                    "socket.io: delivering %s v%d to %s failed", change.topic, change.version, namespace
+                )

@@ -75,15 +75,14 @@ class TopicNamespace(socketio.AsyncNamespace):
     def __init__(self, namespace: str, hub: LiveHub) -> None:
         super().__init__(namespace)
         self.hub = hub
-        self.audience = NAMESPACES[namespace]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         for topic in requested_topics(auth, self.hub):
             await self.enter_room(sid, topic_room(topic))
-            await self.emit(topic, snapshot_payload(self.hub, topic, self.audience), to=sid)
+            await self.emit(topic, snapshot_payload(self.hub, topic, self.namespace), to=sid)
 
     async def on_snapshot(self, sid: str, data: Any = None) -> dict[str, Any]:
-        return snapshot_reply(self.hub, data, self.audience)
+        return snapshot_reply(self.hub, data, self.namespace)
 
     async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
         return sync_reply(data, self.hub.clock())
@@ -93,15 +92,38 @@ class TopicNamespace(socketio.AsyncNamespace):
 
 
 class ProducerNamespace(TopicNamespace):
+    """Signed-in producers. A console's socket belongs to the session it signed in with
+    and is closed when that session signs out."""
+
     def __init__(self, hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
         super().__init__("/producer", hub)
         self.dispatcher = dispatcher
         self.auth = auth
+        self._sessions: dict[str, str] = {}  # sid -> session id (API-token sockets have none)
+        auth.on_sign_out(self._close_session)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        if not self.auth.socket_is_producer(environ, auth):
+        check = self.auth.check_socket(environ, auth)
+        if not check.producer:
             raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
-        await super().on_connect(sid, environ, auth)
+        if check.session is not None:
+            self._sessions[sid] = check.session
+        try:
+            await super().on_connect(sid, environ, auth)
+        except BaseException:
+            self._sessions.pop(sid, None)
+            raise
+        # Signed out while it was joining: a disconnect cannot reach a socket mid-connect.
+        if check.session is not None and sid not in self._sessions:
+            raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._sessions.pop(sid, None)
+
+    async def _close_session(self, session: str) -> None:
+        for sid in [sid for sid, owner in self._sessions.items() if owner == session]:
+            del self._sessions[sid]
+            await self.disconnect(sid)
 
     async def on_command(self, sid: str, data: Any = None) -> dict[str, Any]:
         try:

@@ -50,8 +50,11 @@ class GuardedServer(socketio.AsyncServer):
         if socket is not None:
             # Not a polite close: that waits for the client to read its queue first.
             await socket.close(wait=False, abort=True)
+        # A websocket that does not read has a writer stuck on it: cut its connection. A
+        # polling client's connection may be carrying its other requests: leave it be.
         request = environ.get("aiohttp.request")
-        if request is not None and request.transport is not None:
+        upgraded = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        if upgraded and request is not None and request.transport is not None:
             request.transport.abort()
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,14 @@ class Change:
         }
 
 
+# Event names a topic may not take: socket.io's own, and this protocol's others.
+RESERVED_NAMES = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "message"}
+    | {"patch", "snapshot", "sync", "command"}
+)
+TOPIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
 class Topic:
     """One live document. `render` (required for coalesced topics) returns its views."""
 
@@ -64,54 +73,72 @@ class Topic:
         per_second: float | None = None,
         render: Callable[[], Views] | None = None,
     ) -> None:
+        if not TOPIC_NAME.fullmatch(name) or name in RESERVED_NAMES:
+            raise ValueError(
+                f"{name!r} cannot name a topic: lower-case letters, digits and _, not an event name"
+            )
         if set(views) != set(AUDIENCES):
             raise ValueError(f"topic {name!r} needs a view for each audience: {', '.join(AUDIENCES)}")
-        if per_second is not None and render is None:
-            raise ValueError(f"coalesced topic {name!r} needs a render function")
+        if per_second is not None and (render is None or not per_second > 0):
+            raise ValueError(f"coalesced topic {name!r} needs a render function and a rate above 0")
         self.name = name
         self.views = views
         self.version = version
         self.per_second = per_second
         self.render = render
 
-    def snapshot(self, audience: Audience) -> dict[str, Any]:
-        return {"version": self.version, **self.views[audience]} | {"version": self.version}
-
     def change_to(self, views: Views, version: int) -> Change | None:
         """Move to `views` at `version`; None when no audience would see a difference."""
+        if version <= self.version:
+            raise ValueError(f"topic {self.name!r} is at version {self.version}; {version} is not newer")
         patches = {audience: mergepatch.diff(self.views[audience], views[audience]) for audience in AUDIENCES}
-        if not any(patches.values()) and version == self.version:
+        if not any(patches.values()):
             return None
         change = Change(self.name, self.version, version, patches, views)
         self.views, self.version = views, version
         return change
 
 
+def snapshot_of(version: int, view: dict[str, Any]) -> dict[str, Any]:
+    """A topic's document as clients hold it: its view, with its version first."""
+    return {"version": version, **view} | {"version": version}
+
+
 Deliver = Callable[[Change], Awaitable[None]]
 
 
 class _Group:
-    """The read side of one group of sockets: a task that delivers each topic's news."""
+    """The read side of one group of sockets: a task that delivers each topic's news.
+
+    Its sockets' snapshots come from what it has delivered (not the topic's newest
+    state), so a client's copy is always on this group's stream: every patch it is sent
+    next applies to exactly what it holds.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.sinks: list[Deliver] = []
         self.news: dict[str, Change] = {}  # newest undelivered change per topic, in order
         # Per topic, the version this group's sockets were last sent, and its views.
-        self.delivered: dict[str, tuple[int, Views | None]] = {}
+        self.delivered: dict[str, tuple[int, Views]] = {}
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
+    def follow(self, topic: Topic) -> None:
+        self.delivered.setdefault(topic.name, (topic.version, topic.views))
+
+    def snapshot(self, topic: str, audience: Audience) -> dict[str, Any]:
+        version, views = self.delivered[topic]
+        return snapshot_of(version, views[audience])
+
     def offer(self, change: Change) -> None:
-        # A topic's first change applies to what its sockets' snapshots held.
-        self.delivered.setdefault(change.topic, (change.base, None))
         self.news.pop(change.topic, None)  # re-inserted last: topics take turns
         self.news[change.topic] = change
         self.wake.set()
 
     def _catch_up(self, change: Change) -> Change:
         delivered_version, delivered_views = self.delivered[change.topic]
-        if delivered_version == change.base or delivered_views is None:
+        if delivered_version == change.base:
             return change
         # We skipped versions: one patch from what this group's sockets hold to now.
         patches = {a: mergepatch.diff(delivered_views[a], change.views[a]) for a in AUDIENCES}
@@ -123,7 +150,13 @@ class _Group:
             self.wake.clear()
             while self.news:
                 topic = next(iter(self.news))
-                change = self._catch_up(self.news.pop(topic))
+                try:
+                    change = self._catch_up(self.news.pop(topic))
+                except Exception:  # never lose the task: the next change catches up again
+                    log.exception("%s: catching up on %s failed", self.name, topic)
+                    continue
+                # Moved before sending: a socket that joins meanwhile gets this version
+                # as its snapshot, and the rest of this send is not for it.
                 self.delivered[topic] = (change.version, change.views)
                 for deliver in self.sinks:
                     try:
@@ -148,17 +181,37 @@ class LiveHub:
         if topic.name in self.topics:
             raise ValueError(f"topic {topic.name!r} exists already")
         self.topics[topic.name] = topic
+        for group in self.groups.values():
+            group.follow(topic)
         return topic
 
     def add_sink(self, group: str, deliver: Deliver) -> None:
         """Deliveries of one group run in order, one at a time; groups run side by side.
         Groups are drained in the order they were first named."""
-        self.groups.setdefault(group, _Group(group)).sinks.append(deliver)
+        if group not in self.groups:
+            self.groups[group] = _Group(group)
+            for topic in self.topics.values():
+                self.groups[group].follow(topic)
+        self.groups[group].sinks.append(deliver)
+
+    def snapshot(self, topic: str, group: str, audience: Audience) -> dict[str, Any]:
+        """A topic's document for a socket of `group`: what that group has delivered."""
+        return self.groups[group].snapshot(topic, audience)
 
     def start(self) -> None:
         for group in self.groups.values():
             if group.task is None:
                 group.task = asyncio.create_task(group.run(), name=f"live-{group.name}")
+                group.task.add_done_callback(self._restart_if_died)
+
+    def _restart_if_died(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return  # stopped on purpose
+        log.error("delivery task %s died (%r); starting it again", task.get_name(), task.exception())
+        for group in self.groups.values():
+            if group.task is task:
+                group.task = None
+        self.start()
 
     async def stop(self) -> None:
         for handle in self._flushes.values():
@@ -175,7 +228,8 @@ class LiveHub:
 
     def publish(self, name: str, views: Views, version: int | None = None) -> Change | None:
         """Set a topic's views (at `version`, default the next one) and hand the change to
-        every group. Returns at once; delivery happens in the groups' tasks."""
+        every group. Returns at once; delivery happens in the groups' tasks. Nothing is
+        published (and the version stays) when no audience would see a difference."""
         topic = self.topics[name]
         change = topic.change_to(views, topic.version + 1 if version is None else version)
         if change is not None:
