@@ -80,3 +80,17 @@ async def test_temporary_records_left_by_a_kill_are_cleaned_at_start(tmp_path):
     server = await build_server(Settings(schedule=CNC, data_dir=tmp_path), clock=lambda: NOW)
     server.dispatcher.store.close()
     assert not leftover.exists()
+
+
+async def test_a_record_from_before_baselines_gets_one_on_its_next_start(tmp_path):
+    record = await stored_record(tmp_path)
+    del record["schedule"]["baseline"]
+    (tmp_path / "show.json").write_text(json.dumps(record))
+    server = await build_server(Settings(schedule=CNC, data_dir=tmp_path), clock=lambda: NOW)
+    server.dispatcher.store.close()
+    stored = json.loads((tmp_path / "show.json").read_text())
+    assert stored["schedule"]["baseline"]["livestream"] == [
+        record["state"]["segments"][0]["planned_start"],
+        record["state"]["segments"][0]["planned_end"],
+    ]
+    assert stored["state"] == record["state"]

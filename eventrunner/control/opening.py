@@ -95,9 +95,20 @@ async def open_show(
                 "It is left as it is: move it away (or start with another --data-dir) to begin anew."
             )
         if same_schedule:
+            if not ref.baseline:  # a record from before baselines: remember the plan now
+                ref = ref.model_copy(
+                    update={"baseline": plan_baseline(run.plan), "event": _event_key(schedule)}
+                )
+                await store.save(StoredShow(schedule=ref, state=stored.state), stored.state.version)
             return run, ref, stored.state, False
         # The schedule was edited mid-show: keep what happened, take the new plan.
-        state, notes = carry_over(stored.state, ref.baseline, run.plan)
+        state, notes = carry_over(stored.state, ref.baseline, run.plan, now)
+        problems = state_problems(state, run.plan)
+        if problems:
+            raise StoreCorrupt(
+                f"the edited schedule cannot carry the show in {store.where}: {'; '.join(problems[:5])}. "
+                "Nothing was changed: fix the schedule, or start over with --reset."
+            )
         ref = _new_ref(schedule, run, ref.shift_ms, demo)
         await store.save(StoredShow(schedule=ref, state=state), expected_version=stored.state.version)
         log.warning("the schedule changed since the last start; the show carries on at v%d", state.version)

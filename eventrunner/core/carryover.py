@@ -23,16 +23,37 @@ def plan_baseline(plan: Plan) -> dict[str, tuple[int, int]]:
     return {segment.id: (segment.start_ms, segment.end_ms) for segment in plan.segments}
 
 
-def _carry_segment(new: SegmentTiming, old: SegmentTiming, baseline: Baseline) -> None:
-    planned_start, planned_end = baseline.get(old.id, (old.planned_start, old.planned_end))
-    new.planned_start += old.planned_start - planned_start
-    new.planned_end += old.planned_end - planned_end
+def _carry_segment(new: SegmentTiming, old: SegmentTiming, baseline: Baseline, notes: list[str]) -> None:
+    if old.id in baseline:
+        planned_start, planned_end = baseline[old.id]
+        start = new.planned_start + old.planned_start - planned_start
+        end = new.planned_end + old.planned_end - planned_end
+        if end > start or old.actual_start is not None:
+            new.planned_start, new.planned_end = start, end
+        else:
+            notes.append(f"the producers' move of '{old.id}' is dropped: it would now end before it starts")
+    else:
+        # A record from before baselines: producers' moves cannot be told from the file's
+        # times, so the show's own times win; edited times apply after --reset.
+        new.planned_start, new.planned_end = old.planned_start, old.planned_end
     new.actual_start, new.actual_end = old.actual_start, old.actual_end
-    aired = {cue.id: cue.actual for cue in old.cues}
+    aired = {cue.id: cue for cue in old.cues}
     starts_at = new.actual_start if new.actual_start is not None else new.planned_start
     for cue in new.cues:
         cue.planned = starts_at + cue.offset_ms
-        cue.actual = aired.get(cue.id)
+        previous = aired.get(cue.id)
+        if previous is not None and _same_cue(previous, cue, new.id):
+            cue.actual = previous.actual
+
+
+def _same_cue(old: CueTiming, new: CueTiming, segment_id: str) -> bool:
+    """Whether a cue of the new schedule is the one the show knew by that id. Without an
+    id in the file a cue is named by its place ('livestream-3'): inserting one renames
+    the rest, so such a name only matches the same kind of cue at the same time."""
+    if old.slot != new.slot:
+        return False
+    generated = new.id.startswith(f"{segment_id}-") and new.id[len(segment_id) + 1 :].isdigit()
+    return not generated or old.offset_ms == new.offset_ms
 
 
 def _nearest_cue(cues: list[CueTiming], offset_ms: int) -> int | None:
@@ -41,15 +62,17 @@ def _nearest_cue(cues: list[CueTiming], offset_ms: int) -> int | None:
     return earlier[-1] if earlier else None
 
 
-def carry_over(old: ShowState, baseline: Baseline, plan: Plan) -> tuple[ShowState, list[str]]:
+def carry_over(old: ShowState, baseline: Baseline, plan: Plan, now: int) -> tuple[ShowState, list[str]]:
     """The show `old` on the new `plan`, at the next version, and notes on what moved."""
     state = fresh_state(plan, version=old.version + 1)
     notes: list[str] = []
+    if not baseline:
+        notes.append("the stored show predates baselines: its planned times are kept as they were")
     old_by_id = {segment.id: segment for segment in old.segments}
     new_index = {segment.id: index for index, segment in enumerate(state.segments)}
     for segment in state.segments:
         if segment.id in old_by_id:
-            _carry_segment(segment, old_by_id[segment.id], baseline)
+            _carry_segment(segment, old_by_id[segment.id], baseline, notes)
     removed = [segment.id for segment in old.segments if segment.id not in new_index]
     if removed:
         notes.append(f"segments no longer in the schedule: {', '.join(removed)}")
@@ -66,18 +89,24 @@ def carry_over(old: ShowState, baseline: Baseline, plan: Plan) -> tuple[ShowStat
         following = [new_index[s.id] for s in old.segments[old.index + 1 :] if s.id in new_index]
         state.held, state.held_since = False, None
         if following:
-            state.phase, state.index, state.cue = "gap", following[0], None
+            waiting = "pending" if old.phase == "pending" else "gap"
+            state.phase, state.index, state.cue = waiting, following[0], None
+            # If it is due, it starts now, not back when its plan said: nothing replays.
+            state.anchor = state.resumed_at = now
             notes.append(f"the current segment '{current.id}' was removed; moved to '{state.segment.id}'")
         else:
             state.phase, state.index, state.cue = "ended", len(state.segments) - 1, None
             notes.append(f"the current segment '{current.id}' was removed and nothing follows it: ended")
 
-    cue_slots = {cue.id: cue.slot for segment in state.segments for cue in segment.cues}
+    # A graphic stays on air only while its cue is still the same cue (see _same_cue).
+    old_cues = {cue.id: cue for segment in old.segments for cue in segment.cues}
+    new_cues = {cue.id: (segment.id, cue) for segment in state.segments for cue in segment.cues}
     for slot, on_air in old.graphics.items():
-        if cue_slots.get(on_air.cue) == slot:
+        before, (segment_id, after) = old_cues.get(on_air.cue), new_cues.get(on_air.cue, ("", None))
+        if before and after and after.slot == slot and _same_cue(before, after, segment_id):
             state.graphics[slot] = on_air.model_copy()
         else:
-            notes.append(f"graphic '{on_air.cue}' taken off air: its cue is gone or changed kind")
+            notes.append(f"graphic '{on_air.cue}' taken off air: its cue is gone or changed")
     return state, notes
 
 
@@ -87,7 +116,7 @@ def _carry_cue(old: ShowState, state: ShowState, notes: list[str]) -> int | None
         return None
     cues = state.segment.cues
     for index, cue in enumerate(cues):
-        if cue.id == old_cue.id:
+        if cue.id == old_cue.id and _same_cue(old_cue, cue, state.segment.id):
             return index
     nearest = _nearest_cue(cues, old_cue.offset_ms)
     moved_to = f"'{cues[nearest].id}'" if nearest is not None else "the segment's start (no earlier cue)"

@@ -1,7 +1,8 @@
 """Schedule files: the YAML a coalition writes for its day, validated into a model.
 
 `load_schedule` returns the validated model and its `Plan`, or raises
-`ScheduleError` listing every problem with the line it comes from.
+`ScheduleError` listing every problem with the line it comes from. It raises nothing
+else, whatever the file holds: schedule files are untrusted (core/yamlsource.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic import (
 from eventrunner.core import timetext
 from eventrunner.core.plan import Plan, PlanProblem, build_plan
 from eventrunner.core.timeparse import parse_duration_ms, parse_local
-from eventrunner.core.yamlsource import YamlProblem, line_of, load_yaml
+from eventrunner.core.yamlsource import YamlProblem, line_of, load_yaml, quoted, read_source
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
@@ -160,9 +161,9 @@ class Event(_Model):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the file system refuses
             raise ValueError(
-                f"unknown time zone '{value}' (use an IANA name like America/New_York)"
+                f"unknown time zone {quoted(value)} (use an IANA name like America/New_York)"
             ) from None
         return value
 
@@ -178,6 +179,10 @@ class Problem:
     message: str
 
 
+MAX_REPORTED = 100  # problems listed; a hostile file can have millions
+MAX_MESSAGE = 400  # characters of one problem's message
+
+
 class ScheduleError(Exception):
     def __init__(self, path: str, problems: list[Problem]) -> None:
         self.path = path
@@ -185,7 +190,27 @@ class ScheduleError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [f"{self.path}:{p.line}: {p.message}" for p in self.problems]
+        """One `FILE:LINE: message` line per problem, at most MAX_REPORTED and then a count."""
+        lines = [self._line(p.line, p.message) for p in self.problems[:MAX_REPORTED]]
+        rest = self.problems[MAX_REPORTED:]
+        if rest:
+            lines.append(self._line(rest[0].line, f"... and {len(rest)} more problems"))
+        return lines
+
+    def _line(self, line: int, message: str) -> str:
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        return f"{_printable(self.path)}:{line}: {_printable(message)}"
+
+
+def _printable(text: str) -> str:
+    """Control characters from the file (a newline in a key, a terminal escape) written as
+    escapes, so each problem is one line and a terminal shows exactly what it says."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode() for c in text
+    )
 
 
 @dataclass(frozen=True)
@@ -219,12 +244,12 @@ def _pydantic_problems(data: Any, error: ValidationError) -> list[Problem]:
         kind = item["type"]
         shown = _without_union_tags(loc)
         if kind == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}'"
+            message = f"unknown key {quoted(loc[-1])}"
         elif kind == "missing":
             message = f"missing key '{loc[-1]}'"
         elif kind == "union_tag_invalid":
             message = (
-                f"unknown cue kind {item['input'].get('kind')!r}"
+                f"unknown cue kind {quoted(item['input'].get('kind'))}"
                 if isinstance(item["input"], dict)
                 else item["msg"]
             )
@@ -268,9 +293,8 @@ def _placeholder_problems(data: Any, model: ScheduleModel) -> list[Problem]:
 
 
 def load_schedule(path: str | Path) -> Schedule:
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScheduleError(str(path), [Problem(1, f"cannot read the file: {error}")]) from error
+        text = read_source(path)
+    except YamlProblem as problem:
+        raise ScheduleError(str(path), [Problem(problem.line, problem.message)]) from None
     return parse_schedule(text, str(path))

@@ -43,7 +43,9 @@ def state_problems(state: ShowState, plan: Plan | None = None) -> list[str]:
         where = f"segment '{segment.id}'"
         for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
             problems += filter(None, [_instant_problem(f"{where} {name}", getattr(segment, name))])
-        if segment.planned_end <= segment.planned_start:
+        # A segment that went on air early and was then shortened may end before its
+        # planned start; one that never aired may not.
+        if segment.planned_end <= segment.planned_start and segment.actual_start is None:
             problems.append(f"{where} ends before it starts")
         for cue in segment.cues:
             problems += filter(None, [_instant_problem(f"cue '{cue.id}' planned", cue.planned)])

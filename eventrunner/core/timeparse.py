@@ -6,9 +6,13 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?\s*(?:(?P<m>\d+)m)?\s*(?:(?P<s>\d+)s)?$")
-_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
-_LOCAL_DATETIME = re.compile(r"^(?P<d>\d{4}-\d{2}-\d{2})[ T](?P<t>\d{1,2}:\d{2}(?::\d{2})?)$")
+from eventrunner.core.yamlsource import quoted
+
+# ASCII digits only: \d would take other scripts' digits ("١٢:٣٠") as times.
+_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?\s*(?:(?P<m>\d+)m)?\s*(?:(?P<s>\d+)s)?$", re.ASCII)
+_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$", re.ASCII)
+_LOCAL_DATETIME = re.compile(r"^(?P<d>\d{4}-\d{2}-\d{2})[ T](?P<t>\d{1,2}:\d{2}(?::\d{2})?)$", re.ASCII)
+MAX_DURATION_TEXT = 40
 
 
 MAX_DURATION_MS = 7 * 24 * 3600 * 1000
@@ -24,23 +28,23 @@ def parse_duration_ms(value: str | int) -> int:
         ms = value * 60_000
     else:
         text = value.strip()
-        match = _DURATION.match(text)
-        if not text or len(text) > 40 or not match or not any(match.groupdict().values()):
-            raise ValueError(f"'{value}' is not a duration; write it like 45m, 1h30m or 20s")
+        match = _DURATION.match(text) if len(text) <= MAX_DURATION_TEXT else None
+        if not match or not any(match.groupdict().values()):
+            raise ValueError(f"{quoted(value)} is not a duration; write it like 45m, 1h30m or 20s")
         hours, minutes, seconds = (int(match[g] or 0) for g in ("h", "m", "s"))
         ms = ((hours * 60 + minutes) * 60 + seconds) * 1000
     if ms > MAX_DURATION_MS:
-        raise ValueError(f"'{value}' is longer than a week")
+        raise ValueError(f"{quoted(value)} is longer than a week")
     return ms
 
 
 def parse_clock(text: str) -> time:
     match = _CLOCK.match(text.strip())
     if not match:
-        raise ValueError(f"'{text}' is not a time of day; write it like 11:30 or 14:05:30")
+        raise ValueError(f"{quoted(text)} is not a time of day; write it like 11:30 or 14:05:30")
     hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"] or 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"'{text}' is not a valid time of day")
+        raise ValueError(f"{quoted(text)} is not a valid time of day")
     return time(hour, minute, second)
 
 

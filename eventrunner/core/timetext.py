@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from eventrunner.core.yamlsource import quoted
+
 # The schedule keys whose strings are prose for people (and so may hold placeholders);
 # ids, kinds, times, URLs and hashtags never do.
 TEXT_KEYS = frozenset(
@@ -97,21 +99,27 @@ def parse(text: str) -> list[str | Placeholder]:
         elif len(found) == 1:
             raise BadPlaceholder(f"a lone '{found}'; {_HELP}")
         else:
-            raise BadPlaceholder(f"'{found}' is not a placeholder; {_HELP}")
+            raise BadPlaceholder(f"{quoted(found)} is not a placeholder; {_HELP}")
     parts.append(text[done:])
     return [part for part in parts if part != ""]
 
 
+SHOWN_IDS = 10  # segment ids a problem lists; a day may have hundreds
+
+
 def problems(text: str, segment_ids: Collection[str]) -> list[str]:
+    """What is wrong with the placeholders of `text`: a stray brace, or each distinct
+    placeholder naming no segment."""
     try:
         parts = parse(text)
     except BadPlaceholder as error:
         return [str(error)]
-    return [
-        f"{{{part.edge}:{part.segment}}} names no segment (there are: {', '.join(segment_ids)})"
-        for part in parts
-        if isinstance(part, Placeholder) and part.segment not in segment_ids
-    ]
+    known = set(segment_ids)
+    listed = ", ".join(list(segment_ids)[:SHOWN_IDS]) + (", …" if len(known) > SHOWN_IDS else "")
+    unknown = dict.fromkeys(
+        part for part in parts if isinstance(part, Placeholder) and part.segment not in known
+    )
+    return [f"{{{part.edge}:{part.segment}}} names no segment (there are: {listed})" for part in unknown]
 
 
 def referenced(text: str) -> set[str]:
