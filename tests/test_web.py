@@ -236,3 +236,22 @@ async def test_every_answer_carries_the_security_headers(running, method, path, 
     assert response.headers["Server"] == "eventrunner"
     if path.startswith("/producer"):
         assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_the_server_rendered_page_never_shows_a_countdown_while_running_late(running):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{running.url}/") as response:
+            on_time = await response.text()
+        assert re.search(r'data-field="countdown">\d', on_time)
+        async with session.post(
+            f"{running.url}/api/show/commands", json={"command": "hold"}, headers=headers
+        ):
+            pass
+        running.clock.now += 2 * 3600 * 1000  # long past the segment's planned end
+        async with session.get(f"{running.url}/") as response:
+            late = await response.text()
+    assert "Running late: the next part starts when this one wraps up." in late
+    assert re.search(r'<p class="countdown-line" hidden>', late)
+    assert not re.search(r'data-field="countdown">\s*-?\d', late)
+    assert "Started " in late and "On hold" not in late
