@@ -30,17 +30,27 @@ SHUTDOWN_GRACE_S = 0.5
 
 
 def check(files: list[str]) -> int:
+    """Report each file on its own: one file's failure never stops the next."""
     status = 0
     for name in files:
-        try:
-            schedule = load_schedule(name)
-        except ScheduleError as error:
-            for line in error.lines():
-                print(line)
+        ok, lines = _check_one(name)
+        for line in lines:
+            # A file name from argv may not be encodable (undecodable bytes): escape, never crash.
+            encoding = sys.stdout.encoding or "utf-8"
+            print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+        if not ok:
             status = EXIT_PROBLEMS
-        else:
-            print(f"{name}: ok ({len(schedule.plan.segments)} segments)")
     return status
+
+
+def _check_one(name: str) -> tuple[bool, list[str]]:
+    try:
+        schedule = load_schedule(name)
+    except ScheduleError as error:
+        return False, error.lines()
+    except Exception as error:  # a bug, not the file's fault: still a FILE:LINE problem, and go on
+        return False, [f"{name}:1: cannot check the file: {type(error).__name__}"]
+    return True, [f"{name}: ok ({len(schedule.plan.segments)} segments)"]
 
 
 async def _serve(settings: Settings) -> int:

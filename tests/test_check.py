@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -160,7 +162,10 @@ def test_hostile_files_get_problems_not_tracebacks(tmp_path):
             "segments: [{id: a, title: A, kind: other, start: '00:30', duration: 1h}]\n",
             ":2: segments[0].start: 0001-01-01 is not a date eventrunner plans for (1970 to 2100)",
         ),
-        "deep.yaml": ("a: " + "[" * 5000 + "]" * 5000 + "\n", ":1: YAML: nested too deeply"),
+        "deep.yaml": (
+            "a: " + "[" * 5000 + "]" * 5000 + "\n",
+            ":1: YAML: nested too deeply (more than 64 levels)",
+        ),
         "long.yaml": (
             "event: {title: T, timezone: UTC, date: 2022-03-03}\n"
             "segments: [{id: a, title: A, kind: other, start: '00:30', duration: 2000000000h}]\n",
@@ -225,3 +230,136 @@ def test_the_shipped_day_announces_times_with_placeholders():
     texts = [c.text for s in cnc().model.segments for c in s.cues if c.kind == "cta"]
     assert "Next at {start:digital-action-hour}: the National Digital Action Hour. Register now." in texts
     assert "At {start:twitterstorm}: tweet #CommunitiesNotCages as many times as you can." in texts
+
+
+# --- hostile files: each is refused with FILE:LINE, quickly, and never stops the next file ---
+
+DAY = "event: {title: T, timezone: UTC, date: 2022-03-03}\n"
+
+
+def alias_bomb(cue: str = "{kind: note, text: hi}", cues: int = 200, segments: int = 1500) -> str:
+    """12 KB: segments aliasing one segment whose cues alias one cue, 300,000 cues expanded."""
+    listed = ", ".join([f"&cue {cue}"] + ["*cue"] * cues)
+    segment = f'{{id: a, title: A, kind: other, start: "10:00", duration: 1h, cues: [{listed}]}}'
+    return DAY + "segments: [" + ", ".join([f"&seg {segment}"] + ["*seg"] * segments) + "]\n"
+
+
+@pytest.mark.parametrize(
+    "cue", ["{kind: note, text: hi}", '{id: same, kind: quote, text: "{start:nowhere}", at: 2h}']
+)
+def test_an_alias_bomb_is_refused_fast_with_one_line(tmp_path, cue):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb(cue))
+    assert path.stat().st_size < 13_000
+    began = time.monotonic()
+    result = check(path)
+    assert time.monotonic() - began < 10  # it took 24 s and 2.4 GB (the variant printed a million lines)
+    assert (result.returncode, result.stderr) == (2, "")
+    assert result.stdout.splitlines() == [
+        f"{path}:2: YAML: too big, more than 10000 values by this line "
+        "(an alias counts all it repeats, each time it is used)"
+    ]
+
+
+def test_reports_stop_after_a_hundred_problems_with_a_count_of_the_rest(tmp_path):
+    path = tmp_path / "many.yaml"
+    # Under the size limit, but every one of 150 segments has an unknown key.
+    segments = "".join(
+        f'  - {{id: s{n}, title: S, kind: other, start: "{n // 60:02}:{n % 60:02}", duration: 1m, colour: red}}\n'
+        for n in range(150)
+    )
+    path.write_text(DAY + "segments:\n" + segments)
+    result = check(path)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 2 and len(lines) == 101
+    assert lines[0] == f"{path}:3: segments[0].colour: unknown key 'colour'"
+    assert lines[99] == f"{path}:102: segments[99].colour: unknown key 'colour'"
+    assert lines[100] == f"{path}:103: ... and 50 more problems"
+
+
+def test_tags_numbers_and_aliases_that_used_to_crash_are_problems(tmp_path):
+    cases = {
+        "int.yaml": (
+            DAY
+            + "segments: [{id: a, title: A, kind: other, start: '10:00', duration: "
+            + "9" * 4301
+            + "}]\n",
+            ":2: a number of 4301 characters is too long (quote it if it is text)",
+        ),
+        "timestamp.yaml": (
+            "event: {title: T, timezone: UTC, date: !!timestamp 2022-02-30}\n",
+            ":1: YAML: the tag '!!timestamp' is not allowed; write plain values",
+        ),
+        "bool.yaml": ("event: !!bool maybe\n", ":1: 'maybe' is not a valid !!bool"),
+        "seq.yaml": ("event: !!seq {a: 1}\n", ":1: YAML: !!seq is for a list"),
+        "python.yaml": (
+            "event: !!python/object:os.system ls\n",
+            ":1: YAML: the tag '!!python/object:os.system' is not allowed; write plain values",
+        ),
+        "recursive.yaml": ("a: &a\n  - b\n  - *a\n", ":3: YAML: alias '*a' is inside its own anchor"),
+        "undecodable.yaml": (b"event:\n  title: caf\xe9\n", ":2: the file is not UTF-8 text (byte 0xe9)"),
+        "control.yaml": ("event:\n  title: \x07\n", ":2: YAML: the character #x0007 is not allowed"),
+        "newline-key.yaml": ('"a\\nb\\u001b[2J": 1\n', ":1: missing key 'event'"),
+    }
+    for name, (content, expected) in cases.items():
+        path = tmp_path / name
+        (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+        result = check(path)
+        assert (result.returncode, result.stderr) == (2, ""), (name, result.stderr)
+        assert result.stdout.splitlines()[0] == f"{path}{expected}", name
+    # A key with a newline and a terminal escape stays on its line, escaped.
+    assert (
+        f"{tmp_path / 'newline-key.yaml'}:1: ['a\\nb\\x1b[2J']: unknown key 'a\\nb\\x1b[2J'" in result.stdout
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and /dev/zero")
+def test_special_missing_and_huge_files_are_refused_before_reading(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    result = check("/dev/zero", fifo, tmp_path, tmp_path / "nope.yaml", huge)
+    assert (result.returncode, result.stderr) == (2, "")
+    assert result.stdout.splitlines() == [
+        "/dev/zero:1: cannot read the file: it is a character device, not a schedule file",
+        f"{fifo}:1: cannot read the file: it is a named pipe (FIFO), not a schedule file",
+        f"{tmp_path}:1: cannot read the file: it is a directory, not a schedule file",
+        f"{tmp_path / 'nope.yaml'}:1: cannot read the file: No such file or directory",
+        f"{huge}:1: the file is larger than 1 MiB; a schedule is a few KB",
+    ]
+
+
+def test_a_broken_file_never_stops_the_next_one(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: " + "9" * 4301 + "\n")  # was a traceback that ended the check
+    result = check(broken, "/dev/zero", tmp_path, CNC)
+    assert (result.returncode, result.stderr) == (2, "")
+    lines = result.stdout.replace(str(REPO) + "/", "").splitlines()
+    assert len(lines) == 4 and lines[0].startswith(f"{broken}:1: ")
+    assert lines[-1] == f"{CNC.relative_to(REPO)}: ok (3 segments)"
+
+
+@pytest.mark.slow
+def test_serve_reports_the_same_problems_and_exits_2(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb())
+    for schedule in (path, "/dev/zero"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "eventrunner.cli",
+                "serve",
+                str(schedule),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.splitlines() == check(schedule).stdout.splitlines()

@@ -8,6 +8,7 @@ else, whatever the file holds: schedule files are untrusted (core/yamlsource.py)
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -221,10 +222,19 @@ class Schedule:
     sha256: str
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
 def _dotted(path: tuple[Any, ...]) -> str:
+    """segments[2].cues[0].text; a key that is not a plain name is quoted: event[' ']."""
     text = ""
     for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif _NAME.fullmatch(str(step)):
+            text += f".{step}" if text else str(step)
+        else:
+            text += f"[{quoted(step)}]"
     return text
 
 

@@ -235,8 +235,8 @@ def read_source(path: str | Path) -> str:
             data = _read_at_most(descriptor, MAX_BYTES + 1)
         finally:
             os.close(descriptor)
-    except OSError as error:
-        raise YamlProblem(1, f"cannot read the file: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+        raise YamlProblem(1, f"cannot read the file: {getattr(error, 'strerror', None) or error}") from None
     if len(data) > MAX_BYTES:
         raise YamlProblem(1, f"the file is larger than {MAX_BYTES >> 20} MiB; a schedule is a few KB")
     try:
