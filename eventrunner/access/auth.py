@@ -1,23 +1,53 @@
 """Producer sign-in: a password for people, a bearer token for machines.
 
-A signed-in producer holds a signed, expiring session cookie. The signing salt includes
-a hash of the password, so changing the password signs everyone out. Overlays and
-participants never authenticate: their namespaces and routes cannot change the show.
+A signed-in producer holds a signed, expiring session cookie naming a session that must
+still be live on the server (see sessions.py): signing out ends it everywhere. The
+signing salt includes a hash of the password, so changing the password signs everyone
+out. Every way in (the sign-in form, the HTTP API, socket handshakes) shares one budget
+of failed attempts, per address and server-wide, and every refusal is logged.
+Overlays and participants never authenticate: their namespaces and routes cannot change
+the show.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from itsdangerous import BadSignature, TimestampSigner
 
+from eventrunner.access.offenders import OffenderLog
+from eventrunner.access.ratelimit import SignInBudget
+from eventrunner.access.sessions import SessionStore
+
+log = logging.getLogger(__name__)
+
 SESSION_COOKIE = "eventrunner_producer"
 SESSION_MAX_AGE_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a request or handshake proved."""
+
+    producer: bool
+    session: str | None = None  # the session a cookie named; None for the API token
+    retry_after: float = 0.0  # > 0: refused because failed sign-ins spent the budget
+
+
+@dataclass(frozen=True)
+class SignIn:
+    cookie: str | None = None  # the new session's cookie value, if the password was right
+    retry_after: float = 0.0
+
+
+NOT_PRESENTED = Check(False)
 
 
 def _same_secret(candidate: str, secret: bytes) -> bool:
@@ -37,12 +67,40 @@ def cookie_value(header: str, name: str) -> str | None:
     return None
 
 
+def handshake_client(environ: Mapping[str, Any]) -> str:
+    """The client address of a socket.io handshake. engine.io's aiohttp driver says
+    REMOTE_ADDR 127.0.0.1 for everyone; the request it keeps knows the peer (behind a
+    proxy, the forwarded client)."""
+    remote = getattr(environ.get("aiohttp.request"), "remote", None)
+    return remote if isinstance(remote, str) and remote else "unknown"
+
+
+SignOutListener = Callable[[str], Awaitable[None]]
+
+
 class ProducerAuth:
-    def __init__(self, password: str, api_token: str, secret: bytes) -> None:
+    """`data_dir` keeps live sessions across restarts; without it they live in memory."""
+
+    def __init__(
+        self,
+        password: str,
+        api_token: str,
+        secret: bytes,
+        data_dir: Path | None = None,
+        budget: SignInBudget | None = None,
+    ) -> None:
         self._password = password.encode()
         self._api_token = api_token.encode()
         salt = "producer-session:" + hashlib.sha256(self._password).hexdigest()
         self._signer = TimestampSigner(secret, salt=salt)
+        self.sessions = (
+            SessionStore.in_data_dir(data_dir, SESSION_MAX_AGE_S)
+            if data_dir is not None
+            else SessionStore(None, SESSION_MAX_AGE_S)
+        )
+        self.budget = budget or SignInBudget()
+        self.refusals = OffenderLog(log)
+        self._sign_out_listeners: list[SignOutListener] = []
 
     def password_matches(self, candidate: str) -> bool:
         return _same_secret(candidate, self._password)
@@ -50,38 +108,105 @@ class ProducerAuth:
     def token_matches(self, candidate: str) -> bool:
         return bool(candidate) and _same_secret(candidate, self._api_token)
 
-    def new_session(self) -> str:
-        return self._signer.sign(secrets.token_urlsafe(16)).decode()
+    # --- checking what a request or handshake presents ---------------------------------
 
-    def session_valid(self, value: str | None) -> bool:
-        if not value:
-            return False
+    def check(self, client: str, token: str | None, cookie: str | None, via: str) -> Check:
+        """A bearer token if one is presented, else the session cookie."""
+        if token is None and not cookie:
+            return NOT_PRESENTED  # a visitor, not a guess: neither spent nor logged
+        wait = self.budget.address_wait(client)
+        if wait > 0:
+            return self._refuse(via, client, "too many failed sign-ins from this address", wait)
+        if token is not None:
+            return self._check_token(token, client, via)
+        return self._check_cookie(cookie, client, via)
+
+    def _check_token(self, token: str, client: str, via: str) -> Check:
+        wait = self.budget.overall_wait()
+        if wait > 0:
+            return self._refuse(via, client, "too many failed sign-ins on this server", wait)
+        if self.token_matches(token):
+            return Check(True)
+        self.budget.spend(client)
+        return self._refuse(via, client, "wrong API token")
+
+    def _check_cookie(self, cookie: str | None, client: str, via: str) -> Check:
+        # A cookie is signed, so it cannot be guessed: it spends no budget (a console left
+        # open after a sign-out must not lock its producers out), and the server-wide
+        # budget does not stop it, so signed-in producers run the show through a botnet.
+        session = self._signed_session(cookie, max_age=SESSION_MAX_AGE_S)
+        if session is None:
+            return self._refuse(via, client, "a session cookie that is expired or not ours")
+        if not self.sessions.is_live(session):
+            return self._refuse(via, client, "a signed-out session")
+        return Check(True, session=session)
+
+    def _refuse(self, via: str, client: str, why: str, retry_after: float = 0.0) -> Check:
+        self.refusals.note("producer sign-in: refused %s from %s: %s", via, client, why)
+        return Check(False, retry_after=retry_after)
+
+    def _signed_session(self, cookie: str | None, max_age: int | None) -> str | None:
+        if not cookie:
+            return None
         try:
-            self._signer.unsign(value, max_age=SESSION_MAX_AGE_S)
+            return self._signer.unsign(cookie, max_age=max_age).decode()
         except (BadSignature, UnicodeError):
-            return False
-        return True
+            return None
+
+    def check_request(self, request: web.Request) -> Check:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        return self.check(
+            request.remote or "unknown", token or None, request.cookies.get(SESSION_COOKIE), request.path
+        )
 
     def request_is_producer(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer ") and self.token_matches(header.removeprefix("Bearer ").strip()):
-            return True
-        return self.session_valid(request.cookies.get(SESSION_COOKIE))
+        return self.check_request(request).producer
+
+    def check_socket(self, environ: Mapping[str, Any], auth: Any) -> Check:
+        """A socket.io handshake: the session cookie, or `auth: {token}` for tools."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        cookie = cookie_value(environ.get("HTTP_COOKIE", ""), SESSION_COOKIE)
+        presented = token if isinstance(token, str) and token else None
+        return self.check(handshake_client(environ), presented, cookie, "socket")
 
     def socket_is_producer(self, environ: Mapping[str, Any], auth: Any) -> bool:
-        """A socket.io handshake: the session cookie, or `auth: {token}` for tools."""
-        if (
-            isinstance(auth, dict)
-            and isinstance(auth.get("token"), str)
-            and self.token_matches(auth["token"])
-        ):
-            return True
-        return self.session_valid(cookie_value(environ.get("HTTP_COOKIE", ""), SESSION_COOKIE))
+        return self.check_socket(environ, auth).producer
 
-    def set_session_cookie(self, response: web.StreamResponse, secure: bool) -> None:
+    # --- signing in and out ------------------------------------------------------------
+
+    async def sign_in(self, password: str, client: str) -> SignIn:
+        wait = max(self.budget.address_wait(client), self.budget.overall_wait())
+        if wait > 0:
+            self._refuse("sign-in", client, "too many failed sign-ins", wait)
+            return SignIn(retry_after=wait)
+        if not self.password_matches(password):
+            self.budget.spend(client)
+            self._refuse("sign-in", client, "wrong password")
+            return SignIn()
+        session = await self.sessions.start()
+        return SignIn(cookie=self._signer.sign(session).decode())
+
+    def on_sign_out(self, listener: SignOutListener) -> None:
+        """`listener(session)` runs when a session signs out (to close its sockets)."""
+        self._sign_out_listeners.append(listener)
+
+    async def sign_out(self, cookie: str | None) -> None:
+        # Any session we signed, however old: signing out must never fail to end one.
+        session = self._signed_session(cookie, max_age=None)
+        if session is None or not self.sessions.end(session):
+            return
+        try:
+            for listener in self._sign_out_listeners:
+                await listener(session)
+        finally:  # ended in memory already: a disk that fails to keep it closes no less
+            await self.sessions.save()
+
+    @staticmethod
+    def set_session_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:
         response.set_cookie(
             SESSION_COOKIE,
-            self.new_session(),
+            cookie,
             max_age=SESSION_MAX_AGE_S,
             httponly=True,
             samesite="Strict",

@@ -1,4 +1,5 @@
-"""Per-client token buckets for the public endpoints (login, API, pages)."""
+"""Per-client token buckets for the public endpoints (login, API, pages), and the budget
+of failed producer sign-ins."""
 
 from __future__ import annotations
 
@@ -51,3 +52,37 @@ class RateLimiter:
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}
         if len(self._buckets) >= self.max_keys:
             self._buckets.clear()
+
+
+# Wrong passwords and tokens: a few at once and ten a minute from one address; on the
+# whole server, enough for a room of producers' typos, too few for a botnet to guess with.
+PER_ADDRESS_FAILURES = (10.0, 5)  # (per minute, burst)
+OVERALL_FAILURES = (30.0, 30)
+OVERALL = "*"
+
+
+class SignInBudget:
+    """Failed producer sign-ins, per client address and on the whole server. Only
+    failures spend it; callers refuse even a correct secret while it is spent, or the
+    one right guess among many would get through."""
+
+    def __init__(
+        self,
+        per_address: tuple[float, int] = PER_ADDRESS_FAILURES,
+        overall: tuple[float, int] = OVERALL_FAILURES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._per_address = RateLimiter(per_minute=per_address[0], burst=per_address[1], clock=clock)
+        self._overall = RateLimiter(per_minute=overall[0], burst=overall[1], clock=clock)
+
+    def address_wait(self, client: str) -> float:
+        """Seconds until `client` may try again; 0 if it may now."""
+        return self._per_address.retry_after(client, take=False)
+
+    def overall_wait(self) -> float:
+        """Seconds until anyone may try a password or token again; 0 if they may now."""
+        return self._overall.retry_after(OVERALL, take=False)
+
+    def spend(self, client: str) -> None:
+        self._per_address.retry_after(client)
+        self._overall.retry_after(OVERALL)

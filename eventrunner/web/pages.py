@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
-from eventrunner.access.ratelimit import RateLimiter
 from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.views import Audience
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
@@ -33,7 +32,6 @@ class PageRoutes:
         self.auth = auth
         self.pages = pages
         self.event_time = event_time_formatter(dispatcher.schedule.model.event.timezone)
-        self.failed_logins = RateLimiter(per_minute=10, burst=5)
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.participant)
@@ -64,17 +62,17 @@ class PageRoutes:
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         _refuse_cross_site(request)
-        client = request.remote or "unknown"
-        # Only wrong passwords spend the budget; once it is spent, nobody signs in from
-        # that address until it refills (else a correct guess would still get through).
-        wait = self.failed_logins.retry_after(client, take=False)
-        if wait > 0:
-            error = f"Too many wrong passwords; try again in {math.ceil(wait)} s."
-            return self.pages.render("login.html", status=429, error=error, **self._context("public"))
         form = await request.post()
         password = form.get("password")
-        if not isinstance(password, str) or not self.auth.password_matches(password):
-            self.failed_logins.retry_after(client)
+        # Only wrong passwords (and API tokens) spend the budget; once it is spent, nobody
+        # signs in from that address until it refills (else a correct guess would get in).
+        attempt = await self.auth.sign_in(
+            password if isinstance(password, str) else "", request.remote or "unknown"
+        )
+        if attempt.retry_after > 0:
+            error = f"Too many wrong passwords; try again in {math.ceil(attempt.retry_after)} s."
+            return self.pages.render("login.html", status=429, error=error, **self._context("public"))
+        if attempt.cookie is None:
             return self.pages.render(
                 "login.html",
                 status=401,
@@ -82,11 +80,14 @@ class PageRoutes:
                 **self._context("public"),
             )
         response = web.HTTPSeeOther("/producer")
-        self.auth.set_session_cookie(response, secure=request.secure)
+        self.auth.set_session_cookie(response, attempt.cookie, secure=request.secure)
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         _refuse_cross_site(request)
+        # Ends the session on the server and closes its consoles: a copy of the cookie
+        # is worth nothing from here on.
+        await self.auth.sign_out(request.cookies.get(SESSION_COOKIE))
         response = web.HTTPSeeOther("/producer")
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response

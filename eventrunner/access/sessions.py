@@ -1,0 +1,131 @@
+"""The producer sessions that are signed in, kept in the data dir.
+
+A session cookie names a session id; the id counts only while it is in this set, so
+signing out ends the session on the server, not just in one browser. The set is written
+atomically (mode 600) on every sign-in and sign-out, so a restart, even after kill -9,
+keeps both. Only a hash of each id is kept: the file alone does not make a cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+FILENAME = "producer-sessions.json"
+TEMP_PREFIX, TEMP_SUFFIX = ".producer-sessions-", ".tmp"
+# A day has a handful of producers; a few hundred sessions is every browser they used.
+MAX_LIVE_SESSIONS = 300
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def _key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    """Live session ids, oldest first. `path` None keeps them in memory only (a restart
+    then signs everyone out, which is safe but not what a server wants)."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        max_age_s: float,
+        max_live: int = MAX_LIVE_SESSIONS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.max_age_s = max_age_s
+        self.max_live = max_live
+        self.clock = clock
+        self._started: dict[str, float] = {}  # hashed id -> when it signed in, oldest first
+        self._write_lock = asyncio.Lock()
+        if path is not None:
+            self._started = _load(path)
+            self._prune()
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path, max_age_s: float) -> SessionStore:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # A kill -9 between writing a temporary file and renaming it leaves it behind.
+        for leftover in data_dir.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+        return cls(data_dir / FILENAME, max_age_s)
+
+    def __len__(self) -> int:
+        return len(self._started)
+
+    def is_live(self, session_id: str) -> bool:
+        started = self._started.get(_key(session_id))
+        return started is not None and self.clock() - started < self.max_age_s
+
+    async def start(self) -> str:
+        """A new live session; the oldest beyond `max_live` are signed out."""
+        session_id = secrets.token_urlsafe(16)
+        self._started[_key(session_id)] = self.clock()
+        self._prune()
+        await self.save()
+        return session_id
+
+    def end(self, session_id: str) -> bool:
+        """Sign a session out at once; False if it was not live. `save` keeps that."""
+        return self._started.pop(_key(session_id), None) is not None
+
+    def _prune(self) -> None:
+        cutoff = self.clock() - self.max_age_s
+        for key in [key for key, started in self._started.items() if started <= cutoff]:
+            del self._started[key]
+        while len(self._started) > self.max_live:
+            del self._started[next(iter(self._started))]
+
+    async def save(self) -> None:
+        if self.path is None:
+            return
+        # One write at a time, each of the set as it is when the write begins: a sign-in's
+        # write landing after a sign-out's must not bring the signed-out session back.
+        async with self._write_lock:
+            payload = orjson.dumps({"sessions": self._started})
+            await asyncio.to_thread(_write_atomically, self.path, payload)
+
+
+def _load(path: Path) -> dict[str, float]:
+    try:
+        with path.open("rb") as kept:
+            raw = orjson.loads(kept.read(MAX_FILE_BYTES + 1))
+        started = {str(key): float(when) for key, when in raw["sessions"].items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        # Unreadable: nobody is signed in, which is the safe way to be wrong.
+        log.warning("%s cannot be read (%s): every producer signs in again", path, error)
+        return {}
+    return dict(sorted(started.items(), key=lambda item: item[1]))
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    """Write, fsync, rename, fsync the directory: a crash leaves the old set or the new."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)  # mode 600
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
