@@ -11,6 +11,7 @@
   var ACK_TIMEOUT_MS = 10000;
   var RETRY_MIN_MS = 1000;     // our own reconnect loop for server-side disconnects
   var RETRY_MAX_MS = 10000;
+  var PRODUCER_RETRY_MAX_MS = 2000;  // a handful of consoles: no stampede to spread
   var LANE_ATTEMPTS = 3;       // failed live-lane connects before falling back to polling
 
   function isObject(value) {
@@ -69,8 +70,23 @@
       socket: null,
       now: function () { return Date.now() + client.offset; },
       command: command,
-      onConnection: null // optional callback(connected)
+      onConnection: null, // optional callback(connected)
+      // onClockChange(fn): fn runs (after the current task) when the clock offset moves.
+      onClockChange: function (fn) { clockListeners.push(fn); }
     };
+    var clockListeners = [];
+    var clockQueued = false;
+    function setOffset(offset) {
+      if (offset === client.offset) return;
+      client.offset = offset;
+      if (clockQueued) return;
+      clockQueued = true;
+      // Not from inside the connection code: let it finish what it was doing first.
+      Promise.resolve().then(function () {
+        clockQueued = false;
+        clockListeners.forEach(function (fn) { try { fn(); } catch (e) { console.error(e); } });
+      });
+    }
     var samples = [];
     var snapshotPending = {};
     var retryTimer = null;
@@ -90,7 +106,7 @@
       if (!isObject(full) || typeof full.version !== 'number') return;
       // Without a sync sample yet, server_time is a rough offset (off by one-way latency).
       if (samples.length === 0 && typeof full.server_time === 'number') {
-        client.offset = full.server_time - Date.now();
+        setOffset(full.server_time - Date.now());
       }
       client.topics[topic] = withoutServerTime(full);
       changed(topic);
@@ -142,7 +158,7 @@
           samples.push({ rtt: rtt, offset: reply.server_time - (t + rtt / 2) });
           if (samples.length > SYNC_SAMPLES) samples.shift();
           var best = samples.reduce(function (a, b) { return b.rtt < a.rtt ? b : a; });
-          client.offset = best.offset;
+          setOffset(best.offset);
           client.rtt = best.rtt;
         }
         if (then) then();
@@ -154,7 +170,8 @@
     }
 
     function backoff() {
-      var base = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * Math.pow(2, retryAttempts));
+      var most = namespace === '/producer' ? PRODUCER_RETRY_MAX_MS : RETRY_MAX_MS;
+      var base = Math.min(most, RETRY_MIN_MS * Math.pow(2, retryAttempts));
       retryAttempts += 1;
       return base * (0.5 + Math.random());   // jitter so a restart is not a stampede
     }
@@ -210,8 +227,9 @@
         path: lane ? '/live/' : '/socket.io/',
         transports: lane ? ['websocket'] : ['websocket', 'polling'],
         reconnection: true,
-        reconnectionDelay: 1000 + Math.floor(Math.random() * 1000),   // spread a crowd out
-        reconnectionDelayMax: 10000,
+        // Spread a crowd out; the few producers' consoles come back at once.
+        reconnectionDelay: namespace === '/producer' ? 500 : 1000 + Math.floor(Math.random() * 1000),
+        reconnectionDelayMax: namespace === '/producer' ? 2000 : 10000,
         randomizationFactor: 0.5
       };
       var auth = { topics: Object.keys(handlers) };
@@ -279,30 +297,6 @@
   }
   ER.nearestFlip = nearestFlip;
 
-  /* Calls fn (once, after the current task) whenever client.offset is given a new value:
-   * the connection code sets it from each clock sample. Returns false when the client has
-   * no plain `offset` property to watch. */
-  function watchOffset(client, fn) {
-    var desc = Object.getOwnPropertyDescriptor(client, 'offset');
-    if (!desc || !('value' in desc) || !desc.configurable) return false;
-    var value = desc.value;
-    var queued = false;
-    Object.defineProperty(client, 'offset', {
-      configurable: true,
-      enumerable: true,
-      get: function () { return value; },
-      set: function (next) {
-        if (next === value) return;
-        value = next;
-        if (queued) return;
-        queued = true;
-        // Not from inside the connection code: let it finish what it was doing first.
-        Promise.resolve().then(function () { queued = false; fn(); });
-      }
-    });
-    return true;
-  }
-
   /* tick(render, client) -> {render(), stop()}. render(shownAgain) draws the page from
    * absolute state at client.now() and returns the instants it shows (epoch ms on the
    * server's clock, as above). One timer is set for the nearest flip and set again after
@@ -340,7 +334,7 @@
       if (flip !== null) timer = setTimeout(draw, Math.max(0, flip - now()) + FLIP_LATE_MS);
     }
 
-    if (client) watchOffset(client, function () { draw(false); });
+    if (client && client.onClockChange) client.onClockChange(function () { draw(false); });
     document.addEventListener('visibilitychange', function () {
       if (!document.hidden) draw(true);
     });
