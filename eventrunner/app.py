@@ -64,7 +64,10 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         raise
     secrets = load_secrets(settings.data_dir)
     auth = ProducerAuth(
-        secrets.producer_password.value, secrets.api_token.value, secrets.session_key.value.encode()
+        secrets.producer_password.value,
+        secrets.api_token.value,
+        secrets.session_key.value.encode(),
+        data_dir=settings.data_dir,  # live sessions survive a restart; sign-outs too
     )
     hub = LiveHub(clock)
     dispatcher = Dispatcher(schedule, ref, state, store, hub, clock=clock)

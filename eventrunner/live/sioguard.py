@@ -15,6 +15,7 @@ from typing import Any
 
 import socketio
 
+from eventrunner.access.auth import handshake_client
 from eventrunner.access.budget import Budget
 from eventrunner.access.connections import ConnectionLimits
 from eventrunner.access.offenders import OffenderLog
@@ -44,7 +45,7 @@ class GuardedServer(socketio.AsyncServer):
 
     async def drop(self, eio_sid: str, why: str) -> None:
         environ = self.environ.get(eio_sid, {})
-        self.offenders.note("socket.io: dropped %s (%s): %s", eio_sid, environ.get("REMOTE_ADDR", "?"), why)
+        self.offenders.note("socket.io: dropped %s (%s): %s", eio_sid, handshake_client(environ), why)
         self._budgets.pop(eio_sid, None)
         socket = self.eio.sockets.get(eio_sid)
         if socket is not None:
@@ -58,7 +59,8 @@ class GuardedServer(socketio.AsyncServer):
             request.transport.abort()
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        address = environ.get("REMOTE_ADDR") or "unknown"
+        # engine.io's aiohttp driver puts 127.0.0.1 in REMOTE_ADDR for everyone.
+        address = handshake_client(environ)
         refusal = self.limits.admit(address)
         if refusal is not None:
             self.offenders.note("socket.io: refused a socket: %s", refusal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from typing import Any
 
@@ -44,21 +45,28 @@ class ApiRoutes:
         audience = request.query.get("audience", "public")
         if audience not in ("public", "producer"):
             return error_response(400, "audience is 'public' or 'producer'")
-        if audience == "producer" and not self.auth.request_is_producer(request):
-            return error_response(
-                401,
-                "the producer view needs a producer session or API token",
-                **{"WWW-Authenticate": "Bearer"},
-            )
+        if audience == "producer":
+            refused = self._refusal(request, "the producer view needs a producer session or API token")
+            if refused is not None:
+                return refused
         return json_response({**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()})
 
+    def _refusal(self, request: web.Request, why: str) -> web.Response | None:
+        """None for a producer; else 401, or 429 while failed sign-ins have spent the
+        budget of this address (then even the right token waits)."""
+        check = self.auth.check_request(request)
+        if check.retry_after > 0:
+            wait = str(math.ceil(check.retry_after))
+            message = f"too many failed sign-ins; try again in {wait} s"
+            return error_response(429, message, **{"Retry-After": wait})
+        if not check.producer:
+            return error_response(401, why, **{"WWW-Authenticate": "Bearer"})
+        return None
+
     async def post_command(self, request: web.Request) -> web.Response:
-        if not self.auth.request_is_producer(request):
-            return error_response(
-                401,
-                "sign in as a producer or send Authorization: Bearer <token>",
-                **{"WWW-Authenticate": "Bearer"},
-            )
+        refused = self._refusal(request, "sign in as a producer or send Authorization: Bearer <token>")
+        if refused is not None:
+            return refused
         if request.content_type != "application/json":
             return error_response(415, "send the command as application/json")
         if request.content_length is not None and request.content_length > MAX_COMMAND_BYTES:
