@@ -142,7 +142,7 @@ def test_the_next_segment_after_a_removed_one_starts_when_the_change_is_made():
     assert (live.phase, live.segment.id, live.segment.actual_start) == ("live", "two", t("11:40"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(
     moves=st.lists(
         st.tuples(

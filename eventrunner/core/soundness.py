@@ -43,10 +43,9 @@ def state_problems(state: ShowState, plan: Plan | None = None) -> list[str]:
         where = f"segment '{segment.id}'"
         for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
             problems += filter(None, [_instant_problem(f"{where} {name}", getattr(segment, name))])
-        # A segment that went on air early and was then shortened may end before its
-        # planned start; one that never aired may not.
-        if segment.planned_end <= segment.planned_start and segment.actual_start is None:
-            problems.append(f"{where} ends before it starts")
+        # A planned end at or before the planned start is not a problem: producers make it
+        # (an early start, then shortened; or that, undone by previous), and the clock
+        # then skips the segment or ends it.
         for cue in segment.cues:
             problems += filter(None, [_instant_problem(f"cue '{cue.id}' planned", cue.planned)])
             problems += filter(None, [_instant_problem(f"cue '{cue.id}' actual", cue.actual)])
