@@ -27,13 +27,7 @@ def minutes(n: float) -> int:
     return int(n * 60_000)
 
 
-def small_day(
-    zone: str = "America/New_York", day: str = "2022-03-03", segments: str | None = None
-) -> Schedule:
-    """Two segments with a gap: 'one' 10:00-11:00 (cues at 0, 10m, 20m), 'two' 11:30-12:00."""
-    segments = (
-        segments
-        or """
+SMALL_DAY_SEGMENTS = """
   - id: one
     title: One
     kind: livestream
@@ -51,7 +45,13 @@ def small_day(
     cues:
       - {id: storm, at: 0m, kind: cta, text: Tweet now, take: manual}
 """
-    )
+
+
+def small_day(
+    zone: str = "America/New_York", day: str = "2022-03-03", segments: str | None = None
+) -> Schedule:
+    """Two segments with a gap: 'one' 10:00-11:00 (cues at 0, 10m, 20m), 'two' 11:30-12:00."""
+    segments = segments or SMALL_DAY_SEGMENTS
     text = f"""
 event:
   title: Test day

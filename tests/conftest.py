@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from eventrunner.app import Server, build_server
 from eventrunner.config import Settings
 
+from .browser import browser  # noqa: F401  (a fixture for the browser tests)
 from .builders import CNC, at
 
 PASSWORD = "correct horse battery staple"
@@ -73,7 +73,3 @@ async def start_server(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
 @pytest.fixture
 async def running(start_server) -> Running:
     return await start_server()
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

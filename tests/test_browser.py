@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import expect
 
-from .browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+from .browser import WAIT_MS, connected
 from .builders import live_now_schedule
 from .conftest import PASSWORD
 from .process import ServerProcess, command
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15_000
-
-
-@pytest.fixture
-async def browser():
-    require_chromium()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -28,10 +18,6 @@ def server(tmp_path):
     process = ServerProcess([str(live_now_schedule(tmp_path / "day.yaml"))], tmp_path / "data").start()
     yield process
     process.kill()
-
-
-async def connected(page: Page) -> None:
-    await expect(page.locator("body")).to_have_attribute("data-connection", "connected", timeout=WAIT_MS)
 
 
 async def test_producer_presses_next_and_overlay_and_participants_follow(browser, server):

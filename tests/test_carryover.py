@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +12,7 @@ from eventrunner.core.carryover import carry_over, plan_baseline
 from eventrunner.core.show import CommandRejected
 from eventrunner.core.soundness import state_problems
 
-from .builders import at, small_day
+from .builders import SMALL_DAY_SEGMENTS, at, small_day
 
 DAY = "2022-03-03"
 
@@ -23,21 +25,10 @@ def edited(segments: str):
     return small_day(segments=segments).plan
 
 
-ONE_WITHOUT_FIGURE = """
-  - id: one
-    title: One
-    kind: livestream
-    start: "10:00"
-    end: "11:00"
-    cues:
-      - {id: hello, at: 0m, kind: lower_third, name: Host, role: Welcome, on_air: 15s}
-      - {id: reminder, at: 20m, kind: note, text: roll video}
-  - id: two
-    title: Two
-    kind: twitterstorm
-    start: "11:30"
-    end: "12:00"
-"""
+# The small day without its 'figure' cue, and 'two' without its cue.
+ONE_WITHOUT_FIGURE = re.sub(r"\n      - \{id: (figure|storm),.*", "", SMALL_DAY_SEGMENTS).removesuffix(
+    "    cues:\n"
+)
 
 
 def test_an_unchanged_plan_carries_everything():
@@ -110,16 +101,10 @@ def test_a_record_without_a_baseline_keeps_its_planned_times():
 
 
 def test_a_cue_named_by_its_place_is_not_taken_for_another_after_an_insert():
-    unnamed = """
-  - id: one
-    title: One
-    kind: livestream
-    start: "10:00"
-    end: "11:00"
-    cues:
-      - {at: 0m, kind: lower_third, name: Host}
-      - {at: 30m, kind: lower_third, name: Guest}
-"""
+    # 'one' with its two lower thirds and no ids: they are named by their place.
+    unnamed = SMALL_DAY_SEGMENTS.split("  - id: two")[0]
+    unnamed = re.sub(r"\n      - \{id: (figure|reminder),.*", "", unnamed).replace("id: hello, ", "")
+    unnamed += "      - {at: 30m, kind: lower_third, name: Guest}\n"
     plan = edited(unnamed)
     state = show.start_show(plan, t("10:31"))
     assert (state.current_cue.id, state.graphics["lower_third"].cue) == ("one-2", "one-2")

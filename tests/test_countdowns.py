@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from .browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+from .browser import WAIT_MS, connected
 from .conftest import PASSWORD
 from .process import ServerProcess, command, show
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15_000
 BOUND_MS = 20  # the product's bound: two screens flip the same second within 20 ms
 SKEWS_MS = (10 * 60_000, -10_000)  # one device 10 minutes fast, one 10 seconds slow
 
@@ -60,15 +59,6 @@ PAGES = {
 }
 
 
-@pytest.fixture
-async def browser():
-    require_chromium()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
-
-
 def day_on_air(path: Path) -> Path:
     """'earlier' ended ten minutes ago; 'opening' started five minutes ago and runs an hour
     (the countdown); 'closing' an hour after it. In UTC wall time."""
@@ -89,10 +79,6 @@ def server(tmp_path):
     process = ServerProcess([str(day_on_air(tmp_path / "day.yaml"))], tmp_path / "data").start()
     yield process
     process.kill()
-
-
-async def connected(page: Page) -> None:
-    await expect(page.locator("body")).to_have_attribute("data-connection", "connected", timeout=WAIT_MS)
 
 
 async def skewed_page(browser: Browser, url: str, selector: str, viewport: dict, skew_ms: int) -> Page:
