@@ -45,8 +45,8 @@ NEXT = b'{"command": "next"}'
 READY_LIMIT_S = 60
 WAIT_LIMIT_S = 60  # for one broadcast to reach every client
 RESTART_LIMIT_S = 90
-SCHEDULE_CUES = 90
-CUE_SPACING_MIN = 5  # far enough apart that the autopilot never fires during a run
+SCHEDULE_CUES = 200  # both endpoints, alone and with the crowd, with --commands 30 and --restart
+CUE_SPACING_MIN = 2  # `next` runs ahead of these, so the autopilot never fires during a run
 
 
 # --- numbers -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ crowd, and what is on air never waits behind the phones.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -34,6 +35,9 @@ from eventrunner.live.sio import broadcast, socketio_server, topic_room
 from eventrunner.live.topics import Change, LiveHub
 
 log = logging.getLogger(__name__)
+
+# Turns of the event loop the crowd waits at most for the consoles' packets to go out.
+PRODUCER_FLUSH_TURNS = 20
 
 
 class Realtime:
@@ -85,7 +89,19 @@ class Realtime:
         message = change.message("producer", self.hub.clock())
         await broadcast(self.sio, "/producer", topic_room(change.topic), "patch", message)
 
+    async def _producers_written(self) -> None:
+        """Producers first: the crowd's delivery starts once the consoles' packets have
+        left their send queues (a few turns of the loop). Started together, the crowd's
+        thousands of writes would run between the steps of a console's one."""
+        for _ in range(PRODUCER_FLUSH_TURNS):
+            consoles = self.sio.manager.get_participants("/producer", None)
+            if not any(self.sio.queued(eio_sid) for _, eio_sid in consoles):
+                break
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the writer that took the last packet writes it now
+
     async def _deliver_to_crowd(self, change: Change) -> None:
+        await self._producers_written()
         for namespace in CROWD_NAMESPACES:
             message = change.message(NAMESPACES[namespace], self.hub.clock())
             encoded = event_message(namespace, "patch", orjson.dumps(message))

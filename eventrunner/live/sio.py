@@ -70,7 +70,10 @@ class OrjsonModule:
 
 
 class TopicNamespace(socketio.AsyncNamespace):
-    """What every client may do: follow topics, ask for a snapshot, sync its clock."""
+    """What every client may do: follow topics, ask for a snapshot, sync its clock.
+
+    Every event handler takes (and ignores) extra arguments: python-socketio calls it with
+    whatever the client sent, and a surplus must not end in a TypeError in a task."""
 
     def __init__(self, namespace: str, hub: LiveHub) -> None:
         super().__init__(namespace)
@@ -81,13 +84,13 @@ class TopicNamespace(socketio.AsyncNamespace):
             await self.enter_room(sid, topic_room(topic))
             await self.emit(topic, snapshot_payload(self.hub, topic, self.namespace), to=sid)
 
-    async def on_snapshot(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_snapshot(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
         return snapshot_reply(self.hub, data, self.namespace)
 
-    async def on_sync(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_sync(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
         return sync_reply(data, self.hub.clock())
 
-    async def on_command(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_command(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
         return {"ok": False, "error": READ_ONLY_REFUSAL}
 
 
@@ -125,7 +128,7 @@ class ProducerNamespace(TopicNamespace):
             del self._sessions[sid]
             await self.disconnect(sid)
 
-    async def on_command(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_command(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
         try:
             version = await self.dispatcher.dispatch_payload(data, source=f"console:{sid[:6]}")
         except VersionConflict as error:
