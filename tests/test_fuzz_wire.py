@@ -122,3 +122,24 @@ async def test_any_command_body_over_http_gets_a_4xx_or_200_never_a_5xx(running,
     ):
         assert response.status in (200, 400, 409, 415, 429), (response.status, await response.text())
         assert "error" in await response.json() or response.status == 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_an_event_with_a_thousand_arguments_is_answered_not_a_task_exception(tmp_path, endpoint):
+    process = ServerProcess([str(live_now_schedule(tmp_path / "day.yaml"))], tmp_path / "data").start()
+    try:
+        client = RawWebSocket(process.port, endpoint)
+        client.send_text("40/public,")
+        client.send_text('42/public,7["sync",' + ",".join(str(n) for n in range(1000)) + "]")
+        client.sock.settimeout(5)
+        received = b""
+        while b'/public,7[{"server_time"' not in received:
+            chunk = client.sock.recv(65536)
+            assert chunk, "closed without an answer"
+            received += chunk
+        client.close()
+    finally:
+        process.kill()
+    log = process.log_after_exit()
+    assert "Task exception" not in log and "Traceback" not in log, log
