@@ -18,8 +18,8 @@ from eventrunner.control.dispatcher import Dispatcher, wall_clock_ms
 from eventrunner.control.opening import open_show
 from eventrunner.core.schedule import load_schedule
 from eventrunner.live.realtime import Realtime
-from eventrunner.live.topics import LiveHub
 from eventrunner.stores.file import FileStore
+from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
 from eventrunner.web.middleware import (
     behind_proxy,

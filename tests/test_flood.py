@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from eventrunner.core.views import AUDIENCES
-from eventrunner.live.topics import Topic
+from eventrunner.topics.hub import Topic
 
 from .builders import live_now_schedule
 from .process import ServerProcess

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from eventrunner.core import mergepatch
-from eventrunner.live.topics import Change, LiveHub, Topic
+from eventrunner.topics.hub import Change, LiveHub, Topic
 
 
 def views(graphic: str | None) -> dict:

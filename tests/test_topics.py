@@ -10,7 +10,7 @@ import shutil
 import aiohttp
 import pytest
 
-from eventrunner.live.topics import Topic
+from eventrunner.topics.hub import Topic
 
 from .builders import REPO
 from .conftest import TOKEN

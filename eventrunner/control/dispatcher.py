@@ -17,8 +17,8 @@ from eventrunner.control.commands import Command, apply_command, parse_command
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
 from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
-from eventrunner.live.topics import LiveHub, Topic
 from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
+from eventrunner.topics.hub import LiveHub, Topic
 
 log = logging.getLogger(__name__)
 

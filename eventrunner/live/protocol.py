@@ -6,12 +6,12 @@ import math
 from typing import Any
 
 from eventrunner.core.views import Audience
-from eventrunner.live.topics import LiveHub
+from eventrunner.topics.hub import LiveHub
 
 # Namespace -> which view of each topic it gets, in the order deliveries are made.
 NAMESPACES: dict[str, Audience] = {"/producer": "producer", "/overlay": "public", "/public": "public"}
 CROWD_NAMESPACES = ("/overlay", "/public")
-# Namespace -> the delivery group (live/topics.py) that carries its changes.
+# Namespace -> the delivery group (topics/hub.py) that carries its changes.
 PRODUCERS, CROWD = "producers", "crowd"
 GROUP_OF = {"/producer": PRODUCERS, "/overlay": CROWD, "/public": CROWD}
 # What a client that names no topics follows: all that clients before topics knew.

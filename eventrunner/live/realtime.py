@@ -32,7 +32,7 @@ from eventrunner.live.protocol import (
     sync_reply,
 )
 from eventrunner.live.sio import broadcast, socketio_server, topic_room
-from eventrunner.live.topics import Change, LiveHub
+from eventrunner.topics.hub import Change, LiveHub
 
 log = logging.getLogger(__name__)
 

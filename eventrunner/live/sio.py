@@ -30,7 +30,7 @@ from eventrunner.live.protocol import (
     sync_reply,
 )
 from eventrunner.live.sioguard import MAX_QUEUED_PACKETS, GuardedServer
-from eventrunner.live.topics import LiveHub
+from eventrunner.topics.hub import LiveHub
 
 BROADCAST_CHUNK = 100
 
