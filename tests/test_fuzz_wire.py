@@ -143,3 +143,33 @@ def test_an_event_with_a_thousand_arguments_is_answered_not_a_task_exception(tmp
         process.kill()
     log = process.log_after_exit()
     assert "Task exception" not in log and "Traceback" not in log, log
+
+
+@pytest.mark.slow
+def test_binary_attachments_and_deeply_nested_requests_cost_the_sender_only(tmp_path):
+    process = ServerProcess([str(live_now_schedule(tmp_path / "day.yaml"))], tmp_path / "data").start()
+    try:
+        # An event announcing binary attachments to follow: nothing takes them, so the
+        # socket is dropped instead of parking what follows in memory.
+        parked = RawWebSocket(process.port, ENDPOINTS[0])
+        parked.send_text("40/public,")
+        parked.send_text('4599-/public,["snapshot",{"_placeholder":true,"num":0}]')
+        assert parked.closed_by_server()
+        parked.close()
+        # A topic name nested 900 lists deep: answered as "not a topic name" on both endpoints.
+        for endpoint in ENDPOINTS:
+            client = RawWebSocket(process.port, endpoint)
+            client.send_text("40/public,")
+            client.send_text('42/public,5["snapshot",{"topic":' + "[" * 900 + "]" * 900 + "}]")
+            client.sock.settimeout(5)
+            received = b""
+            while b"not a topic name" not in received:
+                chunk = client.sock.recv(65536)
+                assert chunk, f"{endpoint}: closed without an answer"
+                received += chunk
+            client.close()
+    finally:
+        process.kill()
+    log = process.log_after_exit()
+    assert "Traceback" not in log and "Task exception" not in log, log
+    assert "sent binary data" in log

@@ -216,8 +216,8 @@ class LiveLane:
         elif kind == EIO_MESSAGE:
             try:
                 self._on_socketio(connection, text[1:])
-            except (ValueError, TypeError, orjson.JSONDecodeError) as error:
-                self._drop(connection, f"sent a packet that is not socket.io ({type(error).__name__})")
+            except Exception as error:  # whatever a client's packet breaks, it is dropped
+                self._drop(connection, f"sent a packet this lane cannot take ({type(error).__name__})")
         elif kind == EIO_CLOSE:
             connection.transport.close()
         # Engine.IO noops, client pings (an older protocol) and anything else: ignored.

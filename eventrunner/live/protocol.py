@@ -41,7 +41,9 @@ def snapshot_reply(hub: LiveHub, data: Any, namespace: str) -> dict[str, Any]:
     """The answer to a `snapshot` request: `{"topic": name}`, or the show by default."""
     topic = data.get("topic", "show") if isinstance(data, dict) else "show"
     if not isinstance(topic, str) or topic not in hub.topics:
-        return {"error": f"no topic named {str(topic)[:64]!r}; topics: {', '.join(hub.topics)}"}
+        # Never str() what a client sent: a deeply nested list is a RecursionError.
+        named = f"no topic named {topic[:64]!r}" if isinstance(topic, str) else "not a topic name"
+        return {"error": f"{named}; topics: {', '.join(hub.topics)}"}
     return snapshot_payload(hub, topic, namespace)
 
 

@@ -28,6 +28,8 @@ INBOUND_BURST = 50
 INBOUND_PER_SECOND = 10.0
 # Packets waiting for a socket that does not read: a live page holds none for long.
 MAX_QUEUED_PACKETS = 64
+# Socket.IO packet types 5 and 6: events and acks with binary attachments to follow.
+BINARY_PACKETS = ("5", "6")
 
 
 class GuardedServer(socketio.AsyncServer):
@@ -83,10 +85,25 @@ class GuardedServer(socketio.AsyncServer):
         if not budget.spend(time.monotonic()):
             await self.drop(eio_sid, "sent more than its budget")
             return
+        # No handler takes binary data: an attachment would only be parked in memory.
+        if isinstance(data, bytes) or data[:1] in BINARY_PACKETS:
+            await self.drop(eio_sid, "sent binary data, which nothing here takes")
+            return
         try:
             await super()._handle_eio_message(eio_sid, data)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
             await self.drop(eio_sid, f"sent a packet that is not socket.io ({type(error).__name__})")
+
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        """A handler that fails on what a client sent is one line in the log, not a
+        traceback in a task; a failed connect is a refusal, never an accidental yes."""
+        try:
+            return await super()._trigger_event(event, namespace, *args)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except Exception as error:
+            self.offenders.note("socket.io: %s on %s failed: %s", event[:32], namespace, type(error).__name__)
+            return False if event == "connect" else None
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         if self.queued(eio_sid) >= MAX_QUEUED_PACKETS:
