@@ -122,11 +122,15 @@ class ProducerAuth:
         return self._check_cookie(cookie, client, via)
 
     def _check_token(self, token: str, client: str, via: str) -> Check:
+        # The right token works through a server-wide attack (a Stream Deck must keep
+        # running the show); a token is long and random, so only the per-address budget
+        # above is needed against guessing it. Wrong ones wait while the server's budget
+        # is spent, so the attack still ends in 429s.
+        if self.token_matches(token):
+            return Check(True)
         wait = self.budget.overall_wait()
         if wait > 0:
             return self._refuse(via, client, "too many failed sign-ins on this server", wait)
-        if self.token_matches(token):
-            return Check(True)
         self.budget.spend(client)
         return self._refuse(via, client, "wrong API token")
 
