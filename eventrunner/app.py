@@ -23,6 +23,7 @@ from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
 from eventrunner.web.middleware import (
     behind_proxy,
+    body_timeout,
     compression,
     default_rate_limits,
     name_the_server,
@@ -50,6 +51,7 @@ class Server:
 
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+BODY_TIMEOUT_S = 10  # a request with a body (a command, a sign-in) is answered by then
 
 
 async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock_ms) -> Server:
@@ -72,7 +74,12 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     hub = LiveHub(clock)
     dispatcher = Dispatcher(schedule, ref, state, store, hub, clock=clock)
 
-    middlewares = [security_headers(), compression(), rate_limits(default_rate_limits())]
+    middlewares = [
+        security_headers(),
+        compression(),
+        rate_limits(default_rate_limits()),
+        body_timeout(BODY_TIMEOUT_S),
+    ]
     if settings.behind_proxy:
         middlewares.insert(0, behind_proxy())
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import ipaddress
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -35,7 +37,10 @@ def behind_proxy() -> Callable[[web.Request, Handler], Awaitable[web.StreamRespo
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        forwarded_for = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        # Every header line counts (a proxy may add a line of its own): the last hop of
+        # the last line is the one the proxy vouches for, and it must be an address.
+        hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+        forwarded_for = _address(hops[-1].strip())
         scheme = request.headers.get("X-Forwarded-Proto", "").strip().lower()
         changes: dict[str, str] = {}
         if forwarded_for:
@@ -45,6 +50,13 @@ def behind_proxy() -> Callable[[web.Request, Handler], Awaitable[web.StreamRespo
         return await handler(request.clone(**changes) if changes else request)
 
     return middleware
+
+
+def _address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
 
 
 SERVER_NAME = "eventrunner"  # no version: it only helps someone match exploits to us
@@ -161,7 +173,9 @@ def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         for pattern, method, limiter in rules:
-            if pattern.fullmatch(request.path) and method in (None, request.method):
+            # HEAD renders the page as GET does: it is limited as GET.
+            asked = "GET" if request.method == "HEAD" else request.method
+            if pattern.fullmatch(request.path) and method in (None, asked):
                 wait = limiter.retry_after(request.remote or "unknown")
                 if wait > 0:
                     return web.json_response(
@@ -171,6 +185,25 @@ def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable
                     )
                 break
         return await handler(request)
+
+    return middleware
+
+
+def body_timeout(seconds: float) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """A request with a body must be answered within `seconds`: a body sent a byte a
+    minute would otherwise hold a handler and a socket (websocket upgrades are GETs)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return await handler(request)
+        try:
+            async with asyncio.timeout(seconds):
+                return await handler(request)
+        except TimeoutError:
+            return web.json_response(
+                {"error": f"the request did not arrive within {seconds:g} s"}, status=408
+            )
 
     return middleware
 
