@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from eventrunner.access.connections import ConnectionLimits
 from eventrunner.access.ratelimit import RateLimiter
 from eventrunner.web.middleware import behind_proxy, body_timeout, rate_limits
 
@@ -93,3 +94,23 @@ async def test_a_command_whose_body_arrives_in_pieces_is_read_whole(running):
     writer.close()
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert running.server.dispatcher.state.held
+
+
+def test_ipv6_clients_are_limited_per_64_and_a_flood_of_addresses_keeps_the_busy_ones():
+    limiter = RateLimiter(per_minute=1, burst=1, max_keys=4, clock=lambda: 0.0)
+    assert limiter.retry_after("2001:db8:1:2::1") == 0
+    assert limiter.retry_after("2001:db8:1:2::ffff") > 0  # the same /64: the same client
+    assert limiter.retry_after("2001:db8:1:3::1") == 0  # the next /64: another one
+    assert limiter.retry_after("::ffff:192.0.2.1") == 0
+    assert limiter.retry_after("192.0.2.1") > 0  # IPv4 written as mapped IPv6: the same
+    for n in range(10):  # more addresses than it keeps: it keeps some, never forgets all
+        limiter.retry_after(f"198.51.100.{n}")
+    assert limiter.retry_after("198.51.100.9") > 0
+
+
+def test_socket_caps_count_an_ipv6_64_as_one_client():
+    limits = ConnectionLimits(total=10, per_address=2)
+    assert limits.admit("2001:db8::1") is None and limits.admit("2001:db8::2") is None
+    assert "limit of 2" in (limits.admit("2001:db8::3") or "")
+    limits.release("2001:db8::1")
+    assert limits.admit("2001:db8::9") is None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from eventrunner.access.addresses import client_key
+
 PER_ADDRESS = 2000
 # File descriptors kept for everything else: the data dir, short HTTP requests, logs.
 SPARE_FILES = 1000
@@ -27,6 +29,7 @@ class ConnectionLimits:
 
     def admit(self, address: str) -> str | None:
         """Take a place for a socket from `address`; None if admitted, else why not."""
+        address = client_key(address)
         if self._count >= self.total:
             return f"the server holds its limit of {self.total} sockets"
         if self._open[address] >= self.per_address:
@@ -36,6 +39,7 @@ class ConnectionLimits:
         return None
 
     def release(self, address: str) -> None:
+        address = client_key(address)
         if self._open[address] > 0:
             self._count -= 1
             self._open[address] -= 1

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eventrunner.access.addresses import client_key
+
 
 @dataclass
 class _Bucket:
@@ -34,6 +36,7 @@ class RateLimiter:
         """0 if `key` may go ahead (taking a token unless `take` is False), else the
         seconds until a token is free."""
         now = self.clock()
+        key = client_key(key)
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_keys:
@@ -47,11 +50,14 @@ class RateLimiter:
         return (1 - bucket.tokens) / self.rate
 
     def _prune(self, now: float) -> None:
-        # Full buckets carry no information; dropping them keeps memory bounded.
+        # Full buckets carry no information; dropping them keeps memory bounded. If that
+        # is not enough (a flood of addresses), keep the busiest recent half: clearing
+        # them all would hand every limited client a fresh budget.
         full_after = self.burst / self.rate
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}
         if len(self._buckets) >= self.max_keys:
-            self._buckets.clear()
+            recent = sorted(self._buckets.items(), key=lambda item: item[1].updated)
+            self._buckets = dict(recent[len(recent) // 2 :])
 
 
 # Wrong passwords and tokens: a few at once and ten a minute from one address; on the
