@@ -101,3 +101,21 @@ async def test_a_socket_that_never_reads_is_dropped_not_queued_for(running, endp
         assert changes < 400
     finally:
         writer.close()
+
+
+@pytest.mark.slow
+async def test_a_flood_of_engineio_upgrade_probes_is_dropped(server):
+    """Engine.IO packets are answered below python-socketio: they spend the budget too."""
+    before = rss_mb(server.process.pid)
+    flooder = RawWebSocket(server.port, ENDPOINTS["socket.io"])
+    try:
+        flooder.send_text("40/public,")
+        flooder.send_many(["5"] * 200_000)
+        assert flooder.closed_by_server(), "the flooding socket is still open"
+    finally:
+        flooder.close()
+    growth = rss_mb(server.process.pid) - before
+    assert growth <= MAX_GROWTH_MB, f"grew {growth:.1f} MB"
+    server.kill()
+    log = server.log_after_exit()
+    assert log.count("dropped") == 1 and "budget" in log, log[-2000:]

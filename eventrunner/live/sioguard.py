@@ -69,7 +69,28 @@ class GuardedServer(socketio.AsyncServer):
             return False  # engine.io refuses the connection
         self._addresses[eio_sid] = address
         self._budgets[eio_sid] = Budget(INBOUND_BURST, INBOUND_PER_SECOND, time.monotonic())
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            self._guard_engineio(eio_sid, socket)
         return await super()._handle_eio_connect(eio_sid, environ)
+
+    def _guard_engineio(self, eio_sid: str, socket: Any) -> None:
+        """Every Engine.IO packet spends the budget, not only Socket.IO messages: upgrade
+        probes and pings are answered below python-socketio, each reply queued."""
+        receive = socket.receive
+
+        async def guarded_receive(pkt: Any) -> None:
+            budget = self._budgets.get(eio_sid)
+            if budget is None:
+                return  # dropped already
+            if not budget.spend(time.monotonic()):
+                await self.drop(eio_sid, "sent more than its budget")
+            elif socket.queue.qsize() >= MAX_QUEUED_PACKETS:
+                await self.drop(eio_sid, "does not read what it is sent")
+            else:
+                await receive(pkt)
+
+        socket.receive = guarded_receive
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         self._budgets.pop(eio_sid, None)
@@ -79,12 +100,8 @@ class GuardedServer(socketio.AsyncServer):
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        budget = self._budgets.get(eio_sid)
-        if budget is None:
-            return  # dropped already: what it sent before that goes unread
-        if not budget.spend(time.monotonic()):
-            await self.drop(eio_sid, "sent more than its budget")
-            return
+        if eio_sid not in self._budgets:
+            return  # dropped already (the Engine.IO guard spends its budget first)
         # No handler takes binary data: an attachment would only be parked in memory.
         if isinstance(data, bytes) or data[:1] in BINARY_PACKETS:
             await self.drop(eio_sid, "sent binary data, which nothing here takes")
