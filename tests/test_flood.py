@@ -10,6 +10,7 @@ import socket
 
 import aiohttp
 import pytest
+from orjson import loads as orjson_loads
 
 from eventrunner.core.views import AUDIENCES
 from eventrunner.topics.hub import Topic
@@ -119,3 +120,23 @@ async def test_a_flood_of_engineio_upgrade_probes_is_dropped(server):
     server.kill()
     log = server.log_after_exit()
     assert log.count("dropped") == 1 and "budget" in log, log[-2000:]
+
+
+@pytest.mark.slow
+async def test_a_socket_that_polled_before_upgrading_loses_its_connection_when_dropped(server):
+    # The socket.io client's default: a polling handshake, then an upgrade to websocket.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{server.url}/socket.io/?EIO=4&transport=polling") as response,
+    ):
+        opened = await response.text()
+    sid = orjson_loads(opened[1:])["sid"]
+    flooder = RawWebSocket(server.port, f"/socket.io/?EIO=4&transport=websocket&sid={sid}")
+    try:
+        flooder.send_text("2probe")
+        flooder.send_text("5")
+        flooder.send_text("40/public,")
+        flooder.send_many([f'42/public,{n}["snapshot"]' for n in range(1, 5_000)])
+        assert flooder.closed_by_server(), "the upgraded socket kept its connection after the drop"
+    finally:
+        flooder.close()

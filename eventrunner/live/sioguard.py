@@ -38,6 +38,7 @@ class GuardedServer(socketio.AsyncServer):
         self.limits = limits
         self._budgets: dict[str, Budget] = {}
         self._addresses: dict[str, str] = {}
+        self._websockets: dict[str, Any] = {}  # eio sid -> the request its websocket came in
         self.offenders = OffenderLog(log)
 
     def queued(self, eio_sid: str) -> int:
@@ -49,15 +50,15 @@ class GuardedServer(socketio.AsyncServer):
         environ = self.environ.get(eio_sid, {})
         self.offenders.note("socket.io: dropped %s (%s): %s", eio_sid, handshake_client(environ), why)
         self._budgets.pop(eio_sid, None)
+        # Taken before the close below, whose disconnect handler forgets it.
+        request = self._websockets.pop(eio_sid, None)
         socket = self.eio.sockets.get(eio_sid)
         if socket is not None:
             # Not a polite close: that waits for the client to read its queue first.
             await socket.close(wait=False, abort=True)
         # A websocket that does not read has a writer stuck on it: cut its connection. A
         # polling client's connection may be carrying its other requests: leave it be.
-        request = environ.get("aiohttp.request")
-        upgraded = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-        if upgraded and request is not None and request.transport is not None:
+        if request is not None and request.transport is not None:
             request.transport.abort()
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
@@ -91,9 +92,19 @@ class GuardedServer(socketio.AsyncServer):
                 await receive(pkt)
 
         socket.receive = guarded_receive
+        # The websocket (at connect, or upgraded from polling later) is the connection a
+        # drop must cut: keep its request.
+        upgrade = socket._upgrade_websocket
+
+        async def recording_upgrade(environ: dict[str, Any]) -> Any:
+            self._websockets[eio_sid] = environ.get("aiohttp.request")
+            return await upgrade(environ)
+
+        socket._upgrade_websocket = recording_upgrade
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         self._budgets.pop(eio_sid, None)
+        self._websockets.pop(eio_sid, None)
         address = self._addresses.pop(eio_sid, None)
         if address is not None:
             self.limits.release(address)
