@@ -40,6 +40,7 @@ CRAFTED = {
     "cue past the end": ("state.cue", 50, "cue 50 is not one of the"),
     "no segments": ("state.segments", [], "the show has no segments"),
     "negative version": ("state.version", -5, "version is -5"),
+    "version past what browsers count": ("state.version", 2**60, "versions run from 1 to 2\\*\\*53"),
     "far future end": ("state.segments.0.planned_end", 2**62, "not an instant between 1970 and 2101"),
     "renamed segment": ("state.segments.0.id", "someone-else", "not the schedule's"),
     "huge demo shift": ("schedule.shift_ms", 10**19, "out of any calendar"),

@@ -10,6 +10,7 @@ from eventrunner.core.show import ShowState
 # extensions); anything else is not a time this show could hold.
 EARLIEST_MS = 0
 LATEST_MS = 4_102_444_800_000 + 366 * 86_400_000
+MAX_VERSION = 2**53
 
 
 def _instant_problem(name: str, value: int | None) -> str | None:
@@ -22,8 +23,8 @@ def state_problems(state: ShowState, plan: Plan | None = None) -> list[str]:
     """What is wrong with `state` (empty if nothing); with `plan`, also whether it is a
     state of that plan (same segments and cues, by id and in order)."""
     problems: list[str] = []
-    if state.version < 1:
-        problems.append(f"version is {state.version}; versions start at 1")
+    if not 1 <= state.version <= MAX_VERSION:
+        problems.append(f"version is {state.version}; versions run from 1 to 2**53 (what browsers count)")
     if not state.segments:
         return [*problems, "the show has no segments"]
     if not 0 <= state.index < len(state.segments):
