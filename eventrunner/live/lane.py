@@ -59,6 +59,7 @@ def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
 
 class LaneConnection:
     __slots__ = (
+        "address",
         "budget",
         "namespaces",
         "next_ping",
@@ -68,7 +69,10 @@ class LaneConnection:
         "ws",
     )
 
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, next_ping: float) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, transport: asyncio.Transport, next_ping: float, address: str
+    ) -> None:
+        self.address = address  # the client's (behind --behind-proxy, the forwarded one)
         self.sid = secrets.token_urlsafe(12)
         self.ws = ws
         self.transport = transport
@@ -177,7 +181,9 @@ class LiveLane:
         transport = request.transport
         if transport is None:  # the client left during the handshake
             return ws
-        connection = LaneConnection(ws, transport, time.monotonic() + self.ping_interval_s)
+        connection = LaneConnection(
+            ws, transport, time.monotonic() + self.ping_interval_s, request.remote or "unknown"
+        )
         self._connections[connection] = None
         connection.send(b"0" + orjson.dumps({"sid": connection.sid, **self._handshake}))
         try:
@@ -196,8 +202,7 @@ class LiveLane:
         return ws
 
     def _drop(self, connection: LaneConnection, why: str) -> None:
-        peer = connection.transport.get_extra_info("peername") or ("?",)
-        self.offenders.note("live lane: dropped %s (%s): %s", connection.sid, peer[0], why)
+        self.offenders.note("live lane: dropped %s (%s): %s", connection.sid, connection.address, why)
         connection.transport.abort()
 
     def _forget(self, connection: LaneConnection) -> None:
