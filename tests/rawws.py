@@ -57,6 +57,16 @@ class RawWebSocket:
             pass
         return sent
 
+    def read_until(self, marker: bytes, timeout_s: float = 5) -> bytes:
+        """Read until `marker` has arrived; fails if the server closes first."""
+        self.sock.settimeout(timeout_s)
+        received = b""
+        while marker not in received:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"closed before {marker!r} arrived"
+            received += chunk
+        return received
+
     def closed_by_server(self, timeout_s: float = 10) -> bool:
         """Read (and discard) until the server closes the connection."""
         self.sock.settimeout(timeout_s)
