@@ -82,9 +82,9 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     ]
     if settings.behind_proxy:
         middlewares.insert(0, behind_proxy())
+    name_the_server()
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
     app[DISPATCHER_KEY] = dispatcher
-    app.on_response_prepare.append(name_the_server)  # websocket upgrades skip middlewares
     limits = ConnectionLimits.for_open_files(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     realtime = Realtime(hub, dispatcher, auth, limits)
     realtime.attach(app)

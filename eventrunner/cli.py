@@ -19,6 +19,7 @@ from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
 from eventrunner.stores.file import DataDirLocked, StoreCorrupt
+from eventrunner.web.listener import CappedSite, connection_limits
 
 EXIT_PROBLEMS = 2
 LISTEN_BACKLOG = 4096
@@ -77,7 +78,8 @@ async def _serve(settings: Settings) -> int:
     await runner.setup()
     # A restart reconnects every open page at once; the default backlog (128) makes the
     # kernel drop most of those handshakes and the clients back off for seconds.
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, backlog=LISTEN_BACKLOG)
+    connections = connection_limits(open_files, settings.behind_proxy)
+    site = CappedSite(runner, settings.host, settings.port, connections, backlog=LISTEN_BACKLOG)
     await site.start()
     # Before "ready": whoever waits for it may stop the server at once.
     stop = asyncio.Event()
@@ -94,9 +96,11 @@ async def _serve(settings: Settings) -> int:
     print(f"  participants  {base}/")
     print(f"  producers     {base}/producer")
     print(f"  overlays      {base}/overlays/")
+    sockets = server.realtime.lane.limits
     print(
-        f"  open files: {open_files}; live sockets up to {server.realtime.lane.limits.total}, "
-        f"{server.realtime.lane.limits.per_address} from one address; idle connections closed after "
+        f"  open files: {open_files}; connections up to {connections.total}, "
+        f"{connections.per_address} from one address; live sockets up to {sockets.total}, "
+        f"{sockets.per_address} from one address; idle connections closed after "
         f"{settings.idle_timeout_s:g} s"
     )
     for secret in (server.secrets.producer_password, server.secrets.api_token):

@@ -13,6 +13,7 @@ import pytest
 from orjson import loads as orjson_loads
 
 from eventrunner.core.views import AUDIENCES
+from eventrunner.live.lane import SHED_SEND_BUFFER
 from eventrunner.topics.hub import Topic
 
 from .builders import live_now_schedule
@@ -65,9 +66,9 @@ async def test_a_flood_of_requests_that_is_never_read_is_dropped(server, endpoin
     assert not [line for line in log if "Traceback" in line], log
 
 
-async def open_quiet_socket(port: int, path: str):
+async def open_quiet_socket(port: int, path: str, read_limit: int = 1 << 22):
     """A websocket that joins /public following every topic, then never reads again."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=read_limit)
     writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
@@ -140,3 +141,34 @@ async def test_a_socket_that_polled_before_upgrading_loses_its_connection_when_d
         assert flooder.closed_by_server(), "the upgraded socket kept its connection after the drop"
     finally:
         flooder.close()
+
+
+async def test_when_the_lane_holds_too_much_in_all_slow_sockets_are_shed_early(running):
+    """Each socket may fall MAX_SEND_BUFFER behind; past the server-wide budget, the lane
+    drops the slow ones at SHED_SEND_BUFFER instead, so many sockets cannot add up."""
+    lane = running.server.realtime.lane
+    lane.send_buffers.budget = 256 * 1024
+    frame = 100_000
+    bulky = {"text": "x" * frame}
+    running.server.hub.add_topic(Topic("bulk", {"producer": bulky, "public": bulky}, version=1))
+    quiet = [
+        await open_quiet_socket(running.http.port, ENDPOINTS["live"], read_limit=16 * 1024) for _ in range(6)
+    ]
+    try:
+        for reader, _ in quiet:
+            async with asyncio.timeout(5):
+                await reader.readuntil(b"40/public,")
+        peak, changes = 0, 0
+        while lane.connection_count and changes < 1000:
+            changes += 1
+            running.server.hub.publish("bulk", {a: {"text": f"{changes}" + "x" * frame} for a in AUDIENCES})
+            await asyncio.sleep(0.005)  # a change at a time, each delivered before the next
+            peak = max(peak, lane.send_buffers.total)
+        assert lane.connection_count == 0, "slow sockets are still served"
+        assert peak > lane.send_buffers.budget  # the budget was reached ...
+        # ... and from then on nobody got past the shed mark (without it: 6 x 512 KiB).
+        assert peak <= len(quiet) * (SHED_SEND_BUFFER + frame + 1024), peak
+        assert lane.send_buffers.total == 0  # what dropped sockets held is given back
+    finally:
+        for _, writer in quiet:
+            writer.close()

@@ -4,6 +4,7 @@ and security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 from datetime import datetime
@@ -255,3 +256,17 @@ async def test_the_server_rendered_page_never_shows_a_countdown_while_running_la
     assert re.search(r'<p class="countdown-line" hidden>', late)
     assert not re.search(r'data-field="countdown">\s*-?\d', late)
     assert "Started " in late and "On hold" not in late
+
+
+async def test_answers_aiohttp_makes_on_its_own_name_no_versions(running):
+    # A request aiohttp cannot parse never reaches a middleware; nor does an upgrade.
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.http.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n")
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    assert answer.split(b"\r\n")[0].endswith(b" 400 Bad Request"), answer
+    assert b"\r\nServer: eventrunner\r\n" in answer and b"aiohttp" not in answer and b"Python" not in answer
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{running.url}/live/?EIO=4&transport=websocket")
+        assert ws._response.headers["Server"] == "eventrunner"
+        await ws.close()

@@ -10,8 +10,9 @@ connection down to a small object and the aiohttp websocket that carries it:
 - a broadcast encodes its packet and websocket frame once and writes those bytes to every
   member's transport in one loop: no task, no queue, no per-client encode;
 - one sweep pings every connection on the Engine.IO heartbeat and drops the silent ones;
-- a client that cannot keep up (its send buffer grows past a limit) is dropped; it
-  reconnects and gets a fresh snapshot, which is how every client recovers anyway.
+- a client that cannot keep up (its send buffer grows past a limit, a lower one when all
+  connections together hold too much) is dropped; it reconnects and gets a fresh
+  snapshot, which is how every client recovers anyway.
 
 Clients connect with `io("/public", {path: "/live/", transports: ["websocket"]})`.
 The full python-socketio server stays at `/socket.io/` for producers, for polling and for
@@ -41,6 +42,11 @@ log = logging.getLogger(__name__)
 PATH = "/live/"
 MAX_CLIENT_MESSAGE = 16 * 1024
 MAX_SEND_BUFFER = 512 * 1024
+# What all connections together may hold in send buffers before slow readers are shed
+# at SHED_SEND_BUFFER instead: thousands of sockets from one place could otherwise each
+# hold MAX_SEND_BUFFER.
+SERVER_SEND_BUDGET = 256 * 1024 * 1024
+SHED_SEND_BUFFER = 64 * 1024
 BROADCAST_CHUNK = 100
 MESSAGE_BURST = 20
 MESSAGES_PER_SECOND = 5.0
@@ -57,10 +63,30 @@ def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
     return b"42" + namespace.encode() + b',["' + event.encode() + b'",' + data_json + b"]"
 
 
+class SendBuffers:
+    """The bytes waiting in every connection's send buffer, as each was last seen.
+
+    A buffer drains without telling anyone, so the total can run high until the next
+    write to that connection measures it again: it errs on the side of shedding."""
+
+    __slots__ = ("budget", "total")
+
+    def __init__(self, budget: int = SERVER_SEND_BUDGET) -> None:
+        self.budget = budget
+        self.total = 0
+
+    @property
+    def limit(self) -> int:
+        """How much one connection may have waiting now."""
+        return MAX_SEND_BUFFER if self.total <= self.budget else SHED_SEND_BUFFER
+
+
 class LaneConnection:
     __slots__ = (
         "address",
         "budget",
+        "buffered",
+        "buffers",
         "namespaces",
         "next_ping",
         "pinged_at",
@@ -70,9 +96,16 @@ class LaneConnection:
     )
 
     def __init__(
-        self, ws: web.WebSocketResponse, transport: asyncio.Transport, next_ping: float, address: str
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        next_ping: float,
+        address: str,
+        buffers: SendBuffers,
     ) -> None:
         self.address = address  # the client's (behind --behind-proxy, the forwarded one)
+        self.buffers = buffers
+        self.buffered = 0  # this connection's share of buffers.total
         self.sid = secrets.token_urlsafe(12)
         self.ws = ws
         self.transport = transport
@@ -88,12 +121,21 @@ class LaneConnection:
         """Write a frame; False when the client is gone or too far behind (then dropped)."""
         transport = self.transport
         if transport.is_closing():
+            self.forget_buffer()
             return False
-        if transport.get_write_buffer_size() > MAX_SEND_BUFFER:
+        if transport.get_write_buffer_size() > self.buffers.limit:
+            self.forget_buffer()
             transport.abort()
             return False
         transport.write(frame)
+        waiting = transport.get_write_buffer_size()
+        self.buffers.total += waiting - self.buffered
+        self.buffered = waiting
         return True
+
+    def forget_buffer(self) -> None:
+        self.buffers.total -= self.buffered
+        self.buffered = 0
 
     def send(self, text: str | bytes) -> bool:
         return self.write(text_frame(text.encode() if isinstance(text, str) else text))
@@ -115,8 +157,10 @@ class LiveLane:
         limits: ConnectionLimits,
         ping_interval_s: float = 25.0,
         ping_timeout_s: float = 20.0,
+        send_budget: int = SERVER_SEND_BUDGET,
     ) -> None:
         self.namespaces = namespaces
+        self.send_buffers = SendBuffers(send_budget)
         # Insertion-ordered member "sets" per (namespace, topic); broadcast iterates these.
         self.members: dict[tuple[str, str], dict[LaneConnection, None]] = {}
         self.on_connect = on_connect
@@ -181,9 +225,8 @@ class LiveLane:
         transport = request.transport
         if transport is None:  # the client left during the handshake
             return ws
-        connection = LaneConnection(
-            ws, transport, time.monotonic() + self.ping_interval_s, request.remote or "unknown"
-        )
+        next_ping = time.monotonic() + self.ping_interval_s
+        connection = LaneConnection(ws, transport, next_ping, request.remote or "unknown", self.send_buffers)
         self._connections[connection] = None
         connection.send(b"0" + orjson.dumps({"sid": connection.sid, **self._handshake}))
         try:
@@ -207,6 +250,7 @@ class LiveLane:
 
     def _forget(self, connection: LaneConnection) -> None:
         self._connections.pop(connection, None)
+        connection.forget_buffer()
         for namespace in list(connection.namespaces):
             self._leave(connection, namespace)
 

@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable
 
-from aiohttp import hdrs, web
+from aiohttp import hdrs, web, web_response
 
 from eventrunner.access.ratelimit import RateLimiter
 
@@ -62,8 +62,14 @@ def _address(text: str) -> str | None:
 SERVER_NAME = "eventrunner"  # no version: it only helps someone match exploits to us
 
 
+def name_the_server() -> None:
+    """Every answer names the server without versions, including the ones aiohttp makes
+    on its own (a request it cannot parse, a websocket upgrade), which no middleware or
+    signal sees. aiohttp fills the header from this module default when it is unset."""
+    web_response.SERVER_SOFTWARE = SERVER_NAME
+
+
 def _add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers[hdrs.SERVER] = SERVER_NAME
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.content_type == "text/html":
@@ -86,12 +92,6 @@ def security_headers() -> Callable[[web.Request, Handler], Awaitable[web.StreamR
         return response
 
     return middleware
-
-
-async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare hook: also names the server on answers a handler sends itself
-    (websocket upgrades), which a middleware only sees after they are sent."""
-    response.headers[hdrs.SERVER] = SERVER_NAME
 
 
 # --- compression ------------------------------------------------------------------------

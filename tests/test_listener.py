@@ -1,0 +1,69 @@
+"""Every TCP connection takes a place under the per-address and total caps at accept
+time, whatever it then sends (or never reads)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from eventrunner.access.connections import ConnectionLimits
+from eventrunner.web.listener import PER_ADDRESS, CappedSite, connection_limits
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+LAST_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+async def hello(request: web.Request) -> web.Response:
+    return web.Response(text="hello")
+
+
+async def answered(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> bytes:
+    writer.write(request)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    return head + await asyncio.wait_for(reader.readexactly(5), 5)
+
+
+async def test_connections_from_one_address_are_capped_at_accept_and_places_come_back():
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    limits = ConnectionLimits(total=10, per_address=3)
+    site = CappedSite(runner, "127.0.0.1", 0, limits, backlog=16)
+    await site.start()
+    port = site.port
+    held = []
+    try:
+        for _ in range(3):  # kept alive after their answers: each still holds its place
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            assert (await answered(reader, writer, REQUEST)).endswith(b"hello")
+            held.append((reader, writer))
+        assert limits.count == 3
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        refusal = await asyncio.wait_for(reader.read(), 5)  # answered, then closed
+        assert refusal.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 10" in refusal
+        assert b"Server: eventrunner" in refusal and b"too many connections" in refusal
+        writer.close()
+
+        leaving_reader, leaving_writer = held.pop()
+        assert (await answered(leaving_reader, leaving_writer, LAST_REQUEST)).endswith(b"hello")
+        assert await asyncio.wait_for(leaving_reader.read(), 5) == b""  # the server closed it
+        leaving_writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert (await answered(reader, writer, REQUEST)).endswith(b"hello")
+        held.append((reader, writer))
+        assert limits.count == 3
+    finally:
+        for _, writer in held:
+            writer.close()
+        await runner.cleanup()
+
+
+def test_behind_a_proxy_only_the_total_applies():
+    # Every connection then comes from the proxy: a per-address cap would cap everyone.
+    direct = connection_limits(open_files=65536, behind_proxy=False)
+    proxied = connection_limits(open_files=65536, behind_proxy=True)
+    assert direct.per_address == PER_ADDRESS < direct.total
+    assert proxied.per_address == proxied.total == direct.total
