@@ -18,7 +18,8 @@ from eventrunner.config import DEMO_SCHEDULE, Settings
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
-from eventrunner.stores.file import DataDirLocked, StoreCorrupt
+from eventrunner.stores.contract import StoreCorrupt
+from eventrunner.stores.file import DataDirLocked
 from eventrunner.web.listener import CappedSite, connection_limits
 
 EXIT_PROBLEMS = 2

@@ -11,7 +11,7 @@ import pytest
 
 from eventrunner.app import build_server
 from eventrunner.config import Settings
-from eventrunner.stores.file import StoreCorrupt
+from eventrunner.stores.contract import StoreCorrupt
 
 from .builders import CNC, at
 

@@ -17,7 +17,7 @@ from eventrunner.control.commands import Command, apply_command, parse_command
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
 from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
-from eventrunner.stores.file import ScheduleRef, ShowStore, StoredShow
+from eventrunner.stores.contract import ScheduleRef, ShowStore, StoredShow
 from eventrunner.topics.hub import LiveHub, Topic
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from eventrunner.core.plan import Plan
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import ShowState, start_show
 from eventrunner.core.soundness import LATEST_MS, state_problems
-from eventrunner.stores.file import ScheduleRef, ShowStore, StoreCorrupt, StoredShow
+from eventrunner.stores.contract import ScheduleRef, ShowStore, StoreCorrupt, StoredShow
 
 log = logging.getLogger(__name__)
 

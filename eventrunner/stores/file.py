@@ -1,9 +1,9 @@
-"""Where the show survives restarts: one store interface, the embedded file store.
+"""The embedded show record: one JSON file in the data dir, replaced atomically.
 
 The stored record names the schedule it was built from (path, content hash, and the
 shift a demo applied) beside the engine state, so a restart rebuilds the same plan and
-resumes at the same point. `save` is compare-and-set on the version: it refuses to
-overwrite a newer show, which is the contract a shared (Redis) store must keep too.
+resumes at the same point. `save` is compare-and-set on the version in the file
+(stores/contract.py).
 """
 
 from __future__ import annotations
@@ -14,49 +14,11 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Literal, Protocol
 
-from pydantic import BaseModel, ValidationError
+import orjson
+from pydantic import ValidationError
 
-from eventrunner.core.show import ShowState
-
-
-class ScheduleRef(BaseModel):
-    source: str
-    sha256: str
-    shift_ms: int = 0
-    demo: bool = False
-    # "title on date": another file of the same show (a renamed copy) may take over.
-    event: str = ""
-    # Each segment's (start, end) as the schedule planned it, after the demo's shift:
-    # what producers moved since is the state's planned times minus these.
-    baseline: dict[str, tuple[int, int]] = {}
-
-
-class StoredShow(BaseModel):
-    # The record's layout; a record of another layout is refused, never half-read.
-    schema_version: Literal[1] = 1
-    schedule: ScheduleRef
-    state: ShowState
-
-
-class StoreConflict(Exception):
-    """Another writer saved a newer version first."""
-
-
-class StoreCorrupt(Exception):
-    """The stored record cannot be read; it is left in place for a human to look at."""
-
-
-class ShowStore(Protocol):
-    @property
-    def where(self) -> str:
-        """Where the record is kept, for messages to people."""
-        ...
-
-    async def load(self) -> StoredShow | None: ...
-
-    async def save(self, record: StoredShow, expected_version: int | None) -> None: ...
+from eventrunner.stores.contract import StoreConflict, StoreCorrupt, StoredShow
 
 
 class DataDirLocked(Exception):
@@ -84,7 +46,7 @@ class FileStore:
         except BlockingIOError:
             os.close(self._lock)
             raise DataDirLocked(f"another eventrunner is using {data_dir}") from None
-        self._saved_version: int | None = None
+        self._saving = asyncio.Lock()
         # A kill -9 between writing a temporary record and renaming it leaves it behind.
         for leftover in data_dir.glob(f"{self.TEMP_PREFIX}*{self.TEMP_SUFFIX}"):
             leftover.unlink(missing_ok=True)
@@ -92,6 +54,10 @@ class FileStore:
     @property
     def where(self) -> str:
         return str(self.path)
+
+    @property
+    def shared(self) -> bool:
+        return False  # the data dir's lock keeps every other process out
 
     def close(self) -> None:
         os.close(self._lock)
@@ -112,7 +78,6 @@ class FileStore:
             first = error.errors(include_url=False)[0]
             where = ".".join(str(step) for step in first["loc"]) or "the record"
             raise StoreCorrupt(f"{self.path} is not a show record: {where}: {first['msg']}") from error
-        self._saved_version = record.state.version
         return record
 
     def _read_record(self) -> bytes:
@@ -126,13 +91,24 @@ class FileStore:
                 raise StoreCorrupt(f"{self.path} is {info.st_size} bytes, more than a show record can be")
             return record.read(self.MAX_RECORD_BYTES + 1)
 
-    async def save(self, record: StoredShow, expected_version: int | None) -> None:
-        if self._saved_version is not None and self._saved_version != expected_version:
-            raise StoreConflict(f"stored version is {self._saved_version}, expected {expected_version}")
-        await asyncio.to_thread(self._write, record.model_dump_json().encode())
-        self._saved_version = record.state.version
+    async def save(self, record: StoredShow, expected_version: int | None, fence: int | None = None) -> None:
+        # One process holds the data dir: there is no lease to fence with. The lock makes
+        # compare and write one step for this process's writers.
+        async with self._saving:
+            await asyncio.to_thread(self._write, record.model_dump_json().encode(), expected_version)
 
-    def _write(self, payload: bytes) -> None:
+    def _stored_version(self) -> int | None:
+        try:
+            return int(orjson.loads(self._read_record())["state"]["version"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise StoreCorrupt(f"{self.path} cannot be read to compare versions: {error}") from error
+
+    def _write(self, payload: bytes, expected_version: int | None) -> None:
+        stored = self._stored_version()
+        if stored != expected_version:
+            raise StoreConflict(f"stored version is {stored}, expected {expected_version}")
         # Write, fsync, rename, fsync the directory: a kill -9 or power loss at any point
         # leaves either the old record or the new one, never a torn file.
         handle, temp = tempfile.mkstemp(

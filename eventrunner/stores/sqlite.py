@@ -1,0 +1,201 @@
+"""The embedded collections: SQLite in the data dir, in WAL mode.
+
+One connection on one thread of its own: every call is a short transaction, in order, off
+the event loop. WAL with synchronous=FULL keeps what a call acknowledged through a
+kill -9 or a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from eventrunner.stores.contract import Record
+
+T = TypeVar("T")
+
+FILENAME = "collections.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, body BLOB NOT NULL,
+    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_by_status ON records (kind, status, seq);
+CREATE TABLE IF NOT EXISTS remembered (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (name TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (name, member));
+CREATE TABLE IF NOT EXISTS counts (
+    counter TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, field)
+);
+"""
+COLUMNS = "SELECT kind, id, status, body, created_ms, updated_ms FROM records"
+UPSERT_COUNT = "INSERT INTO counts VALUES (?, ?, ?) ON CONFLICT (counter, field) DO UPDATE SET value = "
+
+
+class SqliteCollections:
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = data_dir / FILENAME
+        self.clock = clock
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._seq = 0
+        self._thread.submit(self._open).result()
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        self._seq = db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+        self._db = db
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def transaction() -> T:
+            assert self._db is not None
+            with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an exception
+                self._db.execute("BEGIN IMMEDIATE")
+                return work(self._db)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, shut)
+        self._thread.shutdown(wait=True)
+
+    # --- records ---------------------------------------------------------------------------
+
+    async def insert(self, kind: str, record_id: str, status: str, body: dict[str, Any], now_ms: int) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            self._seq += 1
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, record_id, status, orjson.dumps(body), now_ms, now_ms, self._seq),
+            )
+            return inserted.rowcount == 1
+
+        return await self._run(work)
+
+    async def get(self, kind: str, record_id: str) -> Record | None:
+        def work(db: sqlite3.Connection) -> Record | None:
+            row = db.execute(
+                f"{COLUMNS} WHERE kind = ? AND id = ?",
+                (kind, record_id),
+            ).fetchone()
+            return _record(row) if row else None
+
+        return await self._run(work)
+
+    async def update(
+        self,
+        kind: str,
+        record_id: str,
+        now_ms: int,
+        status: str | None = None,
+        body: dict[str, Any] | None = None,
+        expected_status: str | None = None,
+    ) -> Record | None:
+        def work(db: sqlite3.Connection) -> Record | None:
+            row = db.execute(
+                f"{COLUMNS} WHERE kind = ? AND id = ?",
+                (kind, record_id),
+            ).fetchone()
+            if row is None or (expected_status is not None and row[2] != expected_status):
+                return None
+            new_status = row[2] if status is None else status
+            new_body = row[3] if body is None else orjson.dumps(body)
+            db.execute(
+                "UPDATE records SET status = ?, body = ?, updated_ms = ? WHERE kind = ? AND id = ?",
+                (new_status, new_body, now_ms, kind, record_id),
+            )
+            return _record((kind, record_id, new_status, new_body, row[4], now_ms))
+
+        return await self._run(work)
+
+    async def records(self, kind: str, status: str | None = None, limit: int = 1000) -> list[Record]:
+        def work(db: sqlite3.Connection) -> list[Record]:
+            if status is None:
+                rows = db.execute(f"{COLUMNS} WHERE kind = ? ORDER BY seq LIMIT ?", (kind, limit))
+            else:
+                rows = db.execute(
+                    f"{COLUMNS} WHERE kind = ? AND status = ? ORDER BY seq LIMIT ?", (kind, status, limit)
+                )
+            return [_record(row) for row in rows]
+
+        return await self._run(work)
+
+    # --- idempotency keys --------------------------------------------------------------------
+
+    async def remember_once(self, key: str, value: str, ttl_s: int) -> str | None:
+        def work(db: sqlite3.Connection) -> str | None:
+            now = self.clock()
+            db.execute("DELETE FROM remembered WHERE key = ? AND expires <= ?", (key, now))
+            row = db.execute("SELECT value FROM remembered WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            db.execute("INSERT INTO remembered VALUES (?, ?, ?)", (key, value, now + ttl_s))
+            return None
+
+        return await self._run(work)
+
+    # --- dedupe sets and counters ---------------------------------------------------------
+
+    async def count_once(self, seen: str, member: str, counter: str, field: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            added = db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (seen, member)).rowcount == 1
+            if added:
+                _add(db, counter, field, 1)
+            return added
+
+        return await self._run(work)
+
+    async def uncount(self, seen: str, member: str, counter: str, field: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            removed = (
+                db.execute("DELETE FROM seen WHERE name = ? AND member = ?", (seen, member)).rowcount == 1
+            )
+            if removed:
+                _add(db, counter, field, -1)
+            return removed
+
+        return await self._run(work)
+
+    async def add(self, counter: str, field: str, by: int) -> int:
+        return await self._run(lambda db: _add(db, counter, field, by))
+
+    async def put(self, counter: str, field: str, value: int) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(UPSERT_COUNT + "excluded.value", (counter, field, value))
+
+        await self._run(work)
+
+    async def counts(self, counter: str) -> dict[str, int]:
+        def work(db: sqlite3.Connection) -> dict[str, int]:
+            rows = db.execute("SELECT field, value FROM counts WHERE counter = ? ORDER BY field", (counter,))
+            return {field: int(value) for field, value in rows}
+
+        return await self._run(work)
+
+
+def _add(db: sqlite3.Connection, counter: str, field: str, by: int) -> int:
+    row = db.execute(
+        UPSERT_COUNT + "value + excluded.value RETURNING value",
+        (counter, field, by),
+    ).fetchone()
+    return int(row[0])
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    kind, record_id, status, body, created_ms, updated_ms = row
+    return Record(kind, record_id, status, orjson.loads(body), int(created_ms), int(updated_ms))
