@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -34,6 +35,7 @@ class ServerProcess:
         port: int | None = None,
         program: list[str] | None = None,
         cwd: Path | None = None,
+        open_files: int | None = None,
     ) -> None:
         self.args = args
         self.data_dir = data_dir
@@ -41,6 +43,7 @@ class ServerProcess:
         # This checkout's server by default; or another `eventrunner`, e.g. an installed one.
         self.program = program or [sys.executable, "-m", "eventrunner.cli"]
         self.cwd = cwd or REPO
+        self.open_files = open_files  # the server's open-file limit, soft and hard
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self._drainer: threading.Thread | None = None
@@ -71,6 +74,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=self._limit_open_files if self.open_files else None,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         assert self.process.stdout is not None
@@ -86,6 +90,10 @@ class ServerProcess:
                 self._drainer.start()
                 return self
         raise RuntimeError("server did not become ready:\n" + "".join(self.output))
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def _drain(self, stream: IO[str]) -> None:
         for line in stream:

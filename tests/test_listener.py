@@ -4,11 +4,16 @@ time, whatever it then sends (or never reads)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
+import pytest
 from aiohttp import web
 
 from eventrunner.access.connections import ConnectionLimits
 from eventrunner.web.listener import PER_ADDRESS, CappedSite, connection_limits
+
+from .builders import live_now_schedule
+from .process import ServerProcess
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 LAST_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -67,3 +72,28 @@ def test_behind_a_proxy_only_the_total_applies():
     proxied = connection_limits(open_files=65536, behind_proxy=True)
     assert direct.per_address == PER_ADDRESS < direct.total
     assert proxied.per_address == proxied.total == direct.total
+
+
+@pytest.mark.slow
+def test_past_the_total_the_real_server_answers_503_even_to_a_request_already_sent(tmp_path):
+    # The real server runs on uvloop: its transports are not asyncio's.
+    schedule = live_now_schedule(tmp_path / "day.yaml")
+    server = ServerProcess([str(schedule)], tmp_path / "data", open_files=400).start()
+    total = connection_limits(400, behind_proxy=False).total
+    assert any(f"connections up to {total}," in line for line in server.output)
+    held: list[socket.socket] = []
+    try:
+        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(total)]
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as refused:
+                refused.sendall(REQUEST)  # already there when the server refuses
+                answer = b""
+                while chunk := refused.recv(4096):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503 ") and b"too many connections" in answer
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
+    log = server.log_after_exit()
+    assert "refused a connection" in log and "Traceback" not in log, log[-2000:]
