@@ -11,14 +11,17 @@ from aiohttp import web
 
 from eventrunner.access.auth import ProducerAuth
 from eventrunner.access.connections import ConnectionLimits
+from eventrunner.cluster.node import ClusterNode
+from eventrunner.cluster.secrets import shared_secrets
 from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
 from eventrunner.control.autopilot import Autopilot
-from eventrunner.control.commands import Advance
 from eventrunner.control.dispatcher import Dispatcher, wall_clock_ms
 from eventrunner.control.opening import open_show
 from eventrunner.core.schedule import load_schedule
 from eventrunner.live.realtime import Realtime
-from eventrunner.stores.file import FileStore
+from eventrunner.stores.contract import Store, StoreConflict
+from eventrunner.stores.embedded import EmbeddedStore
+from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
 from eventrunner.web.middleware import (
@@ -56,15 +59,19 @@ BODY_TIMEOUT_S = 10  # a request with a body (a command, a sign-in) is answered 
 
 async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock_ms) -> Server:
     schedule = load_schedule(settings.schedule)
-    store = FileStore(settings.data_dir)
+    redis_store = RedisStore(settings.redis_url) if settings.redis_url else None
+    store: Store = redis_store or EmbeddedStore(settings.data_dir)
     try:
-        schedule, ref, state, new_show = await open_show(
-            schedule, store, clock(), demo=settings.demo, reset=settings.reset
-        )
+        try:
+            opened = await open_show(schedule, store.show, clock(), demo=settings.demo, reset=settings.reset)
+        except StoreConflict:
+            # Another process of this show created (or reset) it first: join that one.
+            opened = await open_show(schedule, store.show, clock(), demo=settings.demo, reset=False)
+        schedule, ref, state, new_show = opened
+        secrets = await shared_secrets(redis_store) if redis_store else load_secrets(settings.data_dir)
     except BaseException:
-        store.close()
+        await store.close()
         raise
-    secrets = load_secrets(settings.data_dir)
     auth = ProducerAuth(
         secrets.producer_password.value,
         secrets.api_token.value,
@@ -72,7 +79,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         data_dir=settings.data_dir,  # live sessions survive a restart; sign-outs too
     )
     hub = LiveHub(clock)
-    dispatcher = Dispatcher(schedule, ref, state, store, hub, clock=clock)
+    dispatcher = Dispatcher(schedule, ref, state, store.show, hub, clock=clock)
 
     middlewares = [
         security_headers(),
@@ -89,19 +96,25 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     realtime = Realtime(hub, dispatcher, auth, limits)
     realtime.attach(app)
     PageRoutes(dispatcher, auth, Pages()).register(app)
-    ApiRoutes(dispatcher, auth).register(app)
+    api = ApiRoutes(dispatcher, auth)
+    api.register(app)
     StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
+    node = ClusterNode(redis_store, hub, autopilot) if redis_store else None
+    api.problem = (lambda: node.problem) if node else (lambda: None)
 
-    async def start_autopilot(_: web.Application) -> None:
-        # Catch up with the clock first (the server may have been down), then follow it.
-        await dispatcher.dispatch(Advance(), source="startup")
-        autopilot.start()
+    async def start_clock(_: web.Application) -> None:
+        if node is not None:
+            await node.start()  # the leader's autopilot starts when it takes the lease
+        else:
+            await autopilot.start()
 
-    async def stop_autopilot(_: web.Application) -> None:
-        autopilot.stop()
-        store.close()
+    async def stop_clock(_: web.Application) -> None:
+        if node is not None:
+            await node.stop()
+        autopilot.close()
+        await store.close()
 
-    app.on_startup.append(start_autopilot)
-    app.on_cleanup.append(stop_autopilot)
+    app.on_startup.append(start_clock)
+    app.on_cleanup.append(stop_clock)
     return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show)

@@ -106,9 +106,9 @@ async def _serve(settings: Settings) -> int:
     )
     for secret in (server.secrets.producer_password, server.secrets.api_token):
         if secret.origin == "generated":
-            print(f"  {secret.env} is not set; generated one, kept in {secret.path}: {secret.value}")
-        elif secret.origin == "data dir":
-            print(f"  {secret.env} is not set; using the one kept in {secret.path}")
+            print(f"  {secret.env} is not set; generated one, kept in {secret.where}: {secret.value}")
+        elif secret.origin == "kept":
+            print(f"  {secret.env} is not set; using the one kept in {secret.where}")
     print("  ready", flush=True)
     await stop.wait()
     await runner.cleanup()

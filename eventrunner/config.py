@@ -30,8 +30,8 @@ TEMPLATES_DIR = PACKAGE_DIR / "web" / "templates"
 class Secret:
     env: str
     value: str
-    origin: Literal["environment", "generated", "data dir"]
-    path: Path  # where a secret not from the environment is kept
+    origin: Literal["environment", "generated", "kept"]
+    where: str  # where a secret not from the environment is kept
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Settings:
     # A connection that has not sent a whole request by then is closed: idle sockets and
     # slow-header tricklers cannot pile up (websockets have their own heartbeat).
     idle_timeout_s: float = 15.0
+    # Several processes share one show through Redis; None keeps it all in the data dir.
+    redis_url: str | None = None
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:
@@ -64,24 +66,28 @@ def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:
     path = data_dir / name
     value = os.environ.get(env, "").strip()
     if value:
-        return Secret(env, value, "environment", path)
+        return Secret(env, value, "environment", str(path))
     try:
         kept = path.read_text().strip()
     except FileNotFoundError:
         kept = ""
     if kept:
-        return Secret(env, kept, "data dir", path)
+        return Secret(env, kept, "kept", str(path))
     value = secrets.token_urlsafe(18)
     data_dir.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as out:
         out.write(value + "\n")
-    return Secret(env, value, "generated", path)
+    return Secret(env, value, "generated", str(path))
+
+
+# (file or key name, environment variable) of each secret
+SECRET_NAMES = {
+    "producer_password": ("producer-password", "EVENTRUNNER_PRODUCER_PASSWORD"),
+    "api_token": ("api-token", "EVENTRUNNER_API_TOKEN"),
+    "session_key": ("session-key", "EVENTRUNNER_SESSION_KEY"),
+}
 
 
 def load_secrets(data_dir: Path) -> Secrets:
-    return Secrets(
-        producer_password=_kept_secret(data_dir, "producer-password", "EVENTRUNNER_PRODUCER_PASSWORD"),
-        api_token=_kept_secret(data_dir, "api-token", "EVENTRUNNER_API_TOKEN"),
-        session_key=_kept_secret(data_dir, "session-key", "EVENTRUNNER_SESSION_KEY"),
-    )
+    return Secrets(**{field: _kept_secret(data_dir, *names) for field, names in SECRET_NAMES.items()})

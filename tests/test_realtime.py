@@ -234,7 +234,7 @@ async def test_the_public_api_is_rate_limited_per_client(running):
 
 
 async def test_a_command_that_cannot_be_saved_is_refused_and_changes_nothing(running, monkeypatch):
-    async def full_disk(record, expected_version):
+    async def full_disk(record, expected_version, fence=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(running.server.dispatcher.store, "save", full_disk)
@@ -255,8 +255,8 @@ async def test_sessions_survive_other_cookies_and_odd_bytes(running):
     cookie = await producer_cookie(running.url)
     auth = running.server.realtime.sio.namespace_handlers["/producer"].auth
     # Another app on the host set cookies that http.cookies cannot parse.
-    assert auth.socket_is_producer({"HTTP_COOKIE": f'theme="a b [c]"; {cookie}; x=y z'}, None)
-    assert not auth.socket_is_producer({"HTTP_COOKIE": 'theme="a b [c]"; x=y z'}, None)
+    assert await auth.socket_is_producer({"HTTP_COOKIE": f'theme="a b [c]"; {cookie}; x=y z'}, None)
+    assert not await auth.socket_is_producer({"HTTP_COOKIE": 'theme="a b [c]"; x=y z'}, None)
     async with aiohttp.ClientSession() as session:
         for header in ({"Authorization": "Bearer \udcff\udcfe"}, {"Cookie": "eventrunner_producer=\udcff"}):
             encoded = {k: v.encode("utf-8", "surrogateescape").decode("latin-1") for k, v in header.items()}

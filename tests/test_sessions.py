@@ -197,12 +197,11 @@ def test_live_sessions_are_bounded_oldest_out_and_kept_private(tmp_path):
         store = SessionStore.in_data_dir(tmp_path, max_age_s=3600)
         store.max_live = 3
         started = [await store.start() for _ in range(5)]
-        assert [store.is_live(s) for s in started] == [False, False, True, True, True]
+        assert [await store.is_live(s) for s in started] == [False, False, True, True, True]
         reloaded = SessionStore.in_data_dir(tmp_path, max_age_s=3600)
-        assert [reloaded.is_live(s) for s in started] == [False, False, True, True, True]
-        assert reloaded.end(started[3]) and not reloaded.end(started[3])
-        await reloaded.save()
-        assert not SessionStore.in_data_dir(tmp_path, max_age_s=3600).is_live(started[3])
+        assert [await reloaded.is_live(s) for s in started] == [False, False, True, True, True]
+        assert await reloaded.end(started[3]) and not await reloaded.end(started[3])
+        assert not await SessionStore.in_data_dir(tmp_path, max_age_s=3600).is_live(started[3])
         assert stat.S_IMODE((tmp_path / FILENAME).stat().st_mode) == 0o600
         # An unreadable file signs everyone out rather than letting anyone in.
         (tmp_path / FILENAME).write_text("{not json")

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, TimestampSigner
 
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import SignInBudget
-from eventrunner.access.sessions import SessionStore
+from eventrunner.access.sessions import Sessions, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,19 @@ class ProducerAuth:
         secret: bytes,
         data_dir: Path | None = None,
         budget: SignInBudget | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self._password = password.encode()
         self._api_token = api_token.encode()
         salt = "producer-session:" + hashlib.sha256(self._password).hexdigest()
         self._signer = TimestampSigner(secret, salt=salt)
-        self.sessions = (
-            SessionStore.in_data_dir(data_dir, SESSION_MAX_AGE_S)
-            if data_dir is not None
-            else SessionStore(None, SESSION_MAX_AGE_S)
-        )
+        if sessions is None:
+            sessions = (
+                SessionStore.in_data_dir(data_dir, SESSION_MAX_AGE_S)
+                if data_dir is not None
+                else SessionStore(None, SESSION_MAX_AGE_S)
+            )
+        self.sessions = sessions
         self.budget = budget or SignInBudget()
         self.refusals = OffenderLog(log)
         self._sign_out_listeners: list[SignOutListener] = []
@@ -110,7 +113,7 @@ class ProducerAuth:
 
     # --- checking what a request or handshake presents ---------------------------------
 
-    def check(self, client: str, token: str | None, cookie: str | None, via: str) -> Check:
+    async def check(self, client: str, token: str | None, cookie: str | None, via: str) -> Check:
         """A bearer token if one is presented, else the session cookie."""
         if token is None and not cookie:
             return NOT_PRESENTED  # a visitor, not a guess: neither spent nor logged
@@ -119,7 +122,7 @@ class ProducerAuth:
             return self._refuse(via, client, "too many failed sign-ins from this address", wait)
         if token is not None:
             return self._check_token(token, client, via)
-        return self._check_cookie(cookie, client, via)
+        return await self._check_cookie(cookie, client, via)
 
     def _check_token(self, token: str, client: str, via: str) -> Check:
         # The right token works through a server-wide attack (a Stream Deck must keep
@@ -134,14 +137,14 @@ class ProducerAuth:
         self.budget.spend(client)
         return self._refuse(via, client, "wrong API token")
 
-    def _check_cookie(self, cookie: str | None, client: str, via: str) -> Check:
+    async def _check_cookie(self, cookie: str | None, client: str, via: str) -> Check:
         # A cookie is signed, so it cannot be guessed: it spends no budget (a console left
         # open after a sign-out must not lock its producers out), and the server-wide
         # budget does not stop it, so signed-in producers run the show through a botnet.
         session = self._signed_session(cookie, max_age=SESSION_MAX_AGE_S)
         if session is None:
             return self._refuse(via, client, "a session cookie that is expired or not ours")
-        if not self.sessions.is_live(session):
+        if not await self.sessions.is_live(session):
             return self._refuse(via, client, "a signed-out session")
         return Check(True, session=session)
 
@@ -157,25 +160,25 @@ class ProducerAuth:
         except (BadSignature, UnicodeError):
             return None
 
-    def check_request(self, request: web.Request) -> Check:
+    async def check_request(self, request: web.Request) -> Check:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-        return self.check(
+        return await self.check(
             request.remote or "unknown", token or None, request.cookies.get(SESSION_COOKIE), request.path
         )
 
-    def request_is_producer(self, request: web.Request) -> bool:
-        return self.check_request(request).producer
+    async def request_is_producer(self, request: web.Request) -> bool:
+        return (await self.check_request(request)).producer
 
-    def check_socket(self, environ: Mapping[str, Any], auth: Any) -> Check:
+    async def check_socket(self, environ: Mapping[str, Any], auth: Any) -> Check:
         """A socket.io handshake: the session cookie, or `auth: {token}` for tools."""
         token = auth.get("token") if isinstance(auth, dict) else None
         cookie = cookie_value(environ.get("HTTP_COOKIE", ""), SESSION_COOKIE)
         presented = token if isinstance(token, str) and token else None
-        return self.check(handshake_client(environ), presented, cookie, "socket")
+        return await self.check(handshake_client(environ), presented, cookie, "socket")
 
-    def socket_is_producer(self, environ: Mapping[str, Any], auth: Any) -> bool:
-        return self.check_socket(environ, auth).producer
+    async def socket_is_producer(self, environ: Mapping[str, Any], auth: Any) -> bool:
+        return (await self.check_socket(environ, auth)).producer
 
     # --- signing in and out ------------------------------------------------------------
 
@@ -198,13 +201,13 @@ class ProducerAuth:
     async def sign_out(self, cookie: str | None) -> None:
         # Any session we signed, however old: signing out must never fail to end one.
         session = self._signed_session(cookie, max_age=None)
-        if session is None or not self.sessions.end(session):
-            return
-        try:
-            for listener in self._sign_out_listeners:
-                await listener(session)
-        finally:  # ended in memory already: a disk that fails to keep it closes no less
-            await self.sessions.save()
+        if session is not None and await self.sessions.end(session):
+            await self.signed_out(session)
+
+    async def signed_out(self, session: str) -> None:
+        """A session ended (here, or in another process of the show): close its sockets."""
+        for listener in self._sign_out_listeners:
+            await listener(session)
 
     @staticmethod
     def set_session_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 
@@ -29,7 +30,18 @@ MAX_LIVE_SESSIONS = 300
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def _key(session_id: str) -> str:
+class Sessions(Protocol):
+    """The live producer sessions, wherever they are kept."""
+
+    async def is_live(self, session_id: str) -> bool: ...
+
+    async def start(self) -> str: ...
+
+    async def end(self, session_id: str) -> bool: ...
+
+
+def session_key(session_id: str) -> str:
+    """What is kept of a session id: its hash (the store alone does not make a cookie)."""
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
@@ -65,21 +77,25 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._started)
 
-    def is_live(self, session_id: str) -> bool:
-        started = self._started.get(_key(session_id))
+    async def is_live(self, session_id: str) -> bool:
+        started = self._started.get(session_key(session_id))
         return started is not None and self.clock() - started < self.max_age_s
 
     async def start(self) -> str:
         """A new live session; the oldest beyond `max_live` are signed out."""
         session_id = secrets.token_urlsafe(16)
-        self._started[_key(session_id)] = self.clock()
+        self._started[session_key(session_id)] = self.clock()
         self._prune()
         await self.save()
         return session_id
 
-    def end(self, session_id: str) -> bool:
-        """Sign a session out at once; False if it was not live. `save` keeps that."""
-        return self._started.pop(_key(session_id), None) is not None
+    async def end(self, session_id: str) -> bool:
+        """Sign a session out; False if it was not live."""
+        if self._started.pop(session_key(session_id), None) is None:
+            return False
+        # Ended in memory first: a disk that fails to keep it ends it no less here.
+        await self.save()
+        return True
 
     def _prune(self) -> None:
         cutoff = self.clock() - self.max_age_s

@@ -2,11 +2,14 @@
 
 It never changes the show itself: when the job fires it sends `advance` through the
 dispatcher like any other command, and every change (whoever made it) re-plans the job.
+With several processes only the leader's autopilot runs; its commands carry the lease's
+epoch (`fence`), so one from a leader that has been replaced is refused by the store.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,21 +27,37 @@ MAX_WAIT_MS = 30_000
 
 
 class Autopilot:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, fence: Callable[[], int | None] = lambda: None) -> None:
         self.dispatcher = dispatcher
+        self.fence = fence
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.planned_for: int | None = None
+        self.running = False
+        dispatcher.on_change(lambda _: self.replan() if self.running else None)
 
-    def start(self) -> None:
-        self.scheduler.start()
-        self.dispatcher.on_change(lambda _: self.replan())
-        self.replan()
+    async def start(self) -> None:
+        """Catch up with the clock (the show may have been without a leader, or the
+        server down), then follow it."""
+        if not self.scheduler.running:
+            self.scheduler.start()
+        self.running = True
+        await self._fire()
 
     def stop(self) -> None:
+        """Stop following the clock (another process leads now); `start` resumes."""
+        self.running = False
+        self.planned_for = None
+        if self.scheduler.running and self.scheduler.get_job(JOB_ID):
+            self.scheduler.remove_job(JOB_ID)
+
+    def close(self) -> None:
+        self.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
     def replan(self, not_before: int | None = None) -> None:
+        if not self.running:
+            return
         due = next_transition(self.dispatcher.state)
         if due is not None and not_before is not None:
             due = max(due, not_before)
@@ -64,7 +83,7 @@ class Autopilot:
 
     async def _fire(self) -> None:
         try:
-            await self.dispatcher.dispatch(Advance(), source="autopilot")
+            await self.dispatcher.dispatch(Advance(), source="autopilot", fence=self.fence())
         except Exception:
             # Saving failed (a full disk?): nothing changed; try again shortly, not in a spin.
             log.exception("autopilot could not advance the show; retrying in %d ms", RETRY_MS)

@@ -3,6 +3,11 @@
 The write side only: under one lock a command is parsed, applied, saved and turned into
 the show topic's change. Delivery to sockets happens outside the lock, in the live hub's
 delivery tasks, so no command ever waits for a broadcast.
+
+On a shared store (several processes) the stored show is the truth: a command first
+brings this process up to date from it, and a save that finds another process was
+quicker reads again and retries. A command the store cannot take is refused, never
+accepted and lost.
 """
 
 from __future__ import annotations
@@ -17,12 +22,20 @@ from eventrunner.control.commands import Command, apply_command, parse_command
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
 from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
-from eventrunner.stores.contract import ScheduleRef, ShowStore, StoredShow
-from eventrunner.topics.hub import LiveHub, Topic
+from eventrunner.stores.contract import (
+    ScheduleRef,
+    ShowStore,
+    StoreConflict,
+    StoredShow,
+    StoreUnavailable,
+)
+from eventrunner.topics.hub import Envelope, LiveHub, Topic
 
 log = logging.getLogger(__name__)
 
 SHOW_TOPIC = "show"
+# Saves that may find another process was quicker before a command gives up.
+SAVE_ATTEMPTS = 5
 
 
 class ShowNotSaved(CommandRejected):
@@ -62,7 +75,9 @@ class Dispatcher:
         self.hub = hub
         self.clock = clock
         self.builder = DocumentBuilder(schedule.model)
-        self.topic = hub.add_topic(Topic(SHOW_TOPIC, self._views(state), version=state.version))
+        self.topic = hub.add_topic(
+            Topic(SHOW_TOPIC, self._views(state), version=state.version), refresh=self.refresh
+        )
         self._lock = asyncio.Lock()
         self._on_change: list[Callable[[ShowState], None]] = []
 
@@ -77,38 +92,67 @@ class Dispatcher:
         """`callback(state)` runs after every saved change, inside the lock: keep it quick."""
         self._on_change.append(callback)
 
-    async def dispatch(self, command: Command, source: str) -> int:
-        """Apply a command; returns the show's version after it. Raises CommandRejected."""
+    async def dispatch(self, command: Command, source: str, fence: int | None = None) -> int:
+        """Apply a command; returns the show's version after it. Raises CommandRejected.
+        `fence`: the leader's lease epoch, for the clock's own commands."""
         async with self._lock:
-            if command.if_version is not None and command.if_version != self.state.version:
-                raise VersionConflict(command.if_version, self.state.version)
-            now = self.clock()
-            new_state = apply_command(self.state, command, self.schedule, now)
-            if new_state == self.state:
-                return self.state.version
-            new_state.version = self.state.version + 1
-            try:
-                await self.store.save(StoredShow(schedule=self.ref, state=new_state), self.state.version)
-            except Exception as error:
-                log.exception("could not save v%d", new_state.version)
-                raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
-            self.state = new_state
-            self.hub.publish(SHOW_TOPIC, self._views(new_state), new_state.version)
-            name = getattr(command, "command", type(command).__name__)
-            log.info(
-                "v%d %s by %s -> %s %s",
-                new_state.version,
-                name,
-                source,
-                new_state.phase,
-                new_state.segment.id,
-            )
-            for callback in self._on_change:
+            for _ in range(SAVE_ATTEMPTS):
+                if self.store.shared:
+                    await self._catch_up(None)
+                if command.if_version is not None and command.if_version != self.state.version:
+                    raise VersionConflict(command.if_version, self.state.version)
+                new_state = apply_command(self.state, command, self.schedule, self.clock())
+                if new_state == self.state:
+                    return self.state.version
+                new_state.version = self.state.version + 1
                 try:
-                    callback(new_state)
-                except Exception:  # a broken listener must not undo a saved change
-                    log.exception("change listener failed on v%d", new_state.version)
-            return new_state.version
+                    record = StoredShow(schedule=self.ref, state=new_state)
+                    await self.store.save(record, self.state.version, fence=fence)
+                except StoreConflict as error:
+                    if fence is None and self.store.shared:
+                        continue  # another process saved first: read it, and try again
+                    raise ShowNotSaved(f"nothing changed: {error}") from error
+                except StoreUnavailable as error:
+                    raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
+                except Exception as error:
+                    log.exception("could not save v%d", new_state.version)
+                    raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
+                self._take(new_state)
+                self.hub.publish(SHOW_TOPIC, self._views(new_state), new_state.version)
+                name = getattr(command, "command", type(command).__name__)
+                log.info(
+                    "v%d %s by %s -> %s %s",
+                    new_state.version,
+                    name,
+                    source,
+                    new_state.phase,
+                    new_state.segment.id,
+                )
+                return new_state.version
+            raise ShowNotSaved("the show kept changing under this command; nothing changed, try again")
+
+    async def refresh(self, envelope: Envelope | None) -> None:
+        """The show topic's refresh: news from another process, or a bus that was down."""
+        async with self._lock:
+            await self._catch_up(envelope)
+
+    async def _catch_up(self, envelope: Envelope | None) -> None:
+        try:
+            stored = await self.store.load()
+        except StoreUnavailable as error:
+            raise ShowNotSaved(f"the show cannot be read now, nothing changed: {error}") from error
+        if stored is None or stored.state.version <= self.state.version:
+            return
+        self._take(stored.state)
+        self.hub.adopt(SHOW_TOPIC, self._views(stored.state), stored.state.version, envelope)
+
+    def _take(self, state: ShowState) -> None:
+        self.state = state
+        for callback in self._on_change:
+            try:
+                callback(state)
+            except Exception:  # a broken listener must not undo a saved change
+                log.exception("change listener failed on v%d", state.version)
 
     async def dispatch_payload(self, payload: Any, source: str) -> int:
         """Parse untrusted input and apply it. Raises BadCommand or CommandRejected."""

@@ -86,8 +86,8 @@ class Realtime:
         return topics, snapshots
 
     async def _deliver_to_producers(self, change: Change) -> None:
-        message = change.message("producer", self.hub.clock())
-        await broadcast(self.sio, "/producer", topic_room(change.topic), "patch", message)
+        packet = event_message("/producer", "patch", change.body("producer"))
+        await broadcast(self.sio, "/producer", topic_room(change.topic), packet)
 
     async def _producers_written(self) -> None:
         """Producers first: the crowd's delivery starts once the consoles' packets have
@@ -103,17 +103,16 @@ class Realtime:
     async def _deliver_to_crowd(self, change: Change) -> None:
         await self._producers_written()
         for namespace in CROWD_NAMESPACES:
-            message = change.message(NAMESPACES[namespace], self.hub.clock())
-            encoded = event_message(namespace, "patch", orjson.dumps(message))
+            packet = event_message(namespace, "patch", change.body(NAMESPACES[namespace]))
             # Each endpoint on its own: a failure in one must not keep the change from the rest.
             try:
-                await self.lane.broadcast(namespace, change.topic, encoded)
+                await self.lane.broadcast(namespace, change.topic, packet)
             except Exception:
                 log.exception(
                     "live lane: delivering %s v%d to %s failed", change.topic, change.version, namespace
                 )
             try:
-                await broadcast(self.sio, namespace, topic_room(change.topic), "patch", message)
+                await broadcast(self.sio, namespace, topic_room(change.topic), packet)
             except Exception:
                 log.exception(
                     "socket.io: delivering %s v%d to %s failed", change.topic, change.version, namespace

@@ -39,9 +39,10 @@ def topic_room(topic: str) -> str:
     return f"topic:{topic}"
 
 
-async def broadcast(sio: GuardedServer, namespace: str, room: str, event: str, data: Any) -> int:
-    """Send one event to every socket of `room`; returns how many it was handed to."""
-    encoded = sio.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, data]).encode()
+async def broadcast(sio: GuardedServer, namespace: str, room: str, packet: bytes) -> int:
+    """Send one Engine.IO message (`4` and a Socket.IO packet of `namespace`, as the lane
+    writes it) to every socket of `room`; returns how many it was handed to."""
+    encoded = packet[1:].decode()  # engine.io adds the message type itself
     sent = 0
     for count, (_, eio_sid) in enumerate(sio.manager.get_participants(namespace, room), start=1):
         if sio.queued(eio_sid) >= MAX_QUEUED_PACKETS:
@@ -106,7 +107,7 @@ class ProducerNamespace(TopicNamespace):
         auth.on_sign_out(self._close_session)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        check = self.auth.check_socket(environ, auth)
+        check = await self.auth.check_socket(environ, auth)
         if not check.producer:
             raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
         if check.session is not None:

@@ -11,18 +11,26 @@ A group that falls behind does not queue: it keeps, per topic, what it delivered
 and sends one patch from there to the newest state (`base` names the version it applies
 to). A coalesced topic publishes at most `per_second` times a second, each time its
 newest state, however often it changes.
+
+With several processes (cluster/), a change published here also goes out on the shared
+bus, already encoded; another process `receive`s it, brings the topic up to date from the
+store through the topic's `refresh`, and `adopt`s the result for its own sockets, writing
+the publisher's bytes when its sockets hold the change's base.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from eventrunner.core import mergepatch
 from eventrunner.core.views import AUDIENCES, Audience
@@ -34,24 +42,38 @@ Views = Mapping[Audience, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Change:
-    """A topic going from version `base` to `version`; `patches` take each audience's
-    view from one to the other, and `views` are the views at `version`."""
+    """A topic going from version `base` to `version` at `server_time`; `patches` take
+    each audience's view from one to the other, and `views` are the views at `version`."""
 
     topic: str
     base: int
     version: int
     patches: Mapping[Audience, dict[str, Any]]
     views: Views
+    server_time: int
+    # Each audience's message, encoded once, here or by the process that published it.
+    encoded: dict[Audience, bytes] = field(default_factory=dict, compare=False, repr=False)
 
-    def message(self, audience: Audience, server_time: int) -> dict[str, Any]:
+    def message(self, audience: Audience) -> dict[str, Any]:
         # "version" first: a client (or a load generator) can read it without parsing all.
         return {
             "version": self.version,
             "topic": self.topic,
             "base": self.base,
             "patch": self.patches[audience],
-            "server_time": server_time,
+            "server_time": self.server_time,
         }
+
+    def body(self, audience: Audience) -> bytes:
+        """The message for `audience` as JSON, encoded once for every socket."""
+        encoded = self.encoded.get(audience)
+        if encoded is None:
+            encoded = self.encoded[audience] = orjson.dumps(self.message(audience))
+        return encoded
+
+
+# (topic, base, version, each audience's encoded message): what the bus carries.
+Envelope = tuple[str, int, int, Mapping[Audience, bytes]]
 
 
 # Event names a topic may not take: socket.io's own, and this protocol's others.
@@ -87,14 +109,14 @@ class Topic:
         self.per_second = per_second
         self.render = render
 
-    def change_to(self, views: Views, version: int) -> Change | None:
+    def change_to(self, views: Views, version: int, server_time: int) -> Change | None:
         """Move to `views` at `version`; None when no audience would see a difference."""
         if version <= self.version:
             raise ValueError(f"topic {self.name!r} is at version {self.version}; {version} is not newer")
         patches = {audience: mergepatch.diff(self.views[audience], views[audience]) for audience in AUDIENCES}
         if not any(patches.values()):
             return None
-        change = Change(self.name, self.version, version, patches, views)
+        change = Change(self.name, self.version, version, patches, views, server_time)
         self.views, self.version = views, version
         return change
 
@@ -105,6 +127,8 @@ def snapshot_of(version: int, view: dict[str, Any]) -> dict[str, Any]:
 
 
 Deliver = Callable[[Change], Awaitable[None]]
+# Brings a topic up to date from the store; given the envelope that announced news.
+Refresh = Callable[[Envelope | None], Awaitable[None]]
 
 
 class _Group:
@@ -142,7 +166,8 @@ class _Group:
             return change
         # We skipped versions: one patch from what this group's sockets hold to now.
         patches = {a: mergepatch.diff(delivered_views[a], change.views[a]) for a in AUDIENCES}
-        return Change(change.topic, delivered_version, change.version, patches, change.views)
+        # Its own bytes: the encoded messages of `change` are for sockets at its base.
+        return dataclasses.replace(change, base=delivered_version, patches=patches, encoded={})
 
     async def run(self) -> None:
         while True:
@@ -174,13 +199,19 @@ class LiveHub:
         self.groups: dict[str, _Group] = {}
         self._flushes: dict[str, asyncio.TimerHandle] = {}
         self._last_flush: dict[str, float] = {}
+        self._refreshes: dict[str, Refresh] = {}
+        self._outbox: Callable[[Change], None] | None = None
 
     # --- wiring -------------------------------------------------------------------------
 
-    def add_topic(self, topic: Topic) -> Topic:
+    def add_topic(self, topic: Topic, refresh: Refresh | None = None) -> Topic:
+        """`refresh` brings the topic up to date from the store, for news from another
+        process (required when the hub is on a shared bus)."""
         if topic.name in self.topics:
             raise ValueError(f"topic {topic.name!r} exists already")
         self.topics[topic.name] = topic
+        if refresh is not None:
+            self._refreshes[topic.name] = refresh
         for group in self.groups.values():
             group.follow(topic)
         return topic
@@ -193,6 +224,10 @@ class LiveHub:
             for topic in self.topics.values():
                 self.groups[group].follow(topic)
         self.groups[group].sinks.append(deliver)
+
+    def send_to(self, outbox: Callable[[Change], None]) -> None:
+        """Every change published here from now on also goes to `outbox` (the bus)."""
+        self._outbox = outbox
 
     def snapshot(self, topic: str, group: str, audience: Audience) -> dict[str, Any]:
         """A topic's document for a socket of `group`: what that group has delivered."""
@@ -231,11 +266,50 @@ class LiveHub:
         every group. Returns at once; delivery happens in the groups' tasks. Nothing is
         published (and the version stays) when no audience would see a difference."""
         topic = self.topics[name]
-        change = topic.change_to(views, topic.version + 1 if version is None else version)
+        change = topic.change_to(views, topic.version + 1 if version is None else version, self.clock())
         if change is not None:
-            for group in self.groups.values():
-                group.offer(change)
+            self._offer(change)
+            if self._outbox is not None:
+                self._outbox(change)
         return change
+
+    def _offer(self, change: Change) -> None:
+        for group in self.groups.values():
+            group.offer(change)
+
+    # --- news from other processes ------------------------------------------------------
+
+    async def receive(self, envelope: Envelope) -> None:
+        """A change another process published: refresh the topic unless it is old news."""
+        name, _, version, _ = envelope
+        topic = self.topics.get(name)
+        if topic is None or version <= topic.version or name not in self._refreshes:
+            return
+        await self._refreshes[name](envelope)
+
+    async def refresh_all(self) -> None:
+        """After news may have been missed (the bus was down): every topic from the store."""
+        for name, refresh in list(self._refreshes.items()):
+            try:
+                await refresh(None)
+            except Exception:
+                log.exception("topic %s: refreshing from the store failed", name)
+                raise
+
+    def adopt(self, name: str, views: Views, version: int, envelope: Envelope | None) -> None:
+        """Take the topic to `views` at `version`, as read from the store, for this
+        process's sockets only. When that is exactly the change `envelope` announced,
+        its bytes go out as they came."""
+        topic = self.topics[name]
+        if version <= topic.version:
+            return
+        change = topic.change_to(views, version, self.clock())
+        if change is None:
+            topic.version = version  # nothing any audience sees changed
+            return
+        if envelope is not None and envelope[1:3] == (change.base, change.version):
+            change.encoded.update(envelope[3])
+        self._offer(change)
 
     def touch(self, name: str) -> None:
         """A coalesced topic changed: publish its newest state, at most per_second a second."""

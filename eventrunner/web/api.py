@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,6 +34,8 @@ class ApiRoutes:
         self.dispatcher = dispatcher
         self.auth = auth
         self.started = time.monotonic()
+        # Why this process cannot serve the show fully now (Redis unreachable), or None.
+        self.problem: Callable[[], str | None] = lambda: None
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/api/show", self.get_show)
@@ -44,15 +47,15 @@ class ApiRoutes:
         if audience not in ("public", "producer"):
             return error_response(400, "audience is 'public' or 'producer'")
         if audience == "producer":
-            refused = self._refusal(request, "the producer view needs a producer session or API token")
+            refused = await self._refusal(request, "the producer view needs a producer session or API token")
             if refused is not None:
                 return refused
         return json_response({**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()})
 
-    def _refusal(self, request: web.Request, why: str) -> web.Response | None:
+    async def _refusal(self, request: web.Request, why: str) -> web.Response | None:
         """None for a producer; else 401, or 429 while failed sign-ins have spent the
         budget of this address (then even the right token waits)."""
-        check = self.auth.check_request(request)
+        check = await self.auth.check_request(request)
         if check.retry_after > 0:
             wait = str(math.ceil(check.retry_after))
             message = f"too many failed sign-ins; try again in {wait} s"
@@ -62,7 +65,7 @@ class ApiRoutes:
         return None
 
     async def post_command(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, "sign in as a producer or send Authorization: Bearer <token>")
+        refused = await self._refusal(request, "sign in as a producer or send Authorization: Bearer <token>")
         if refused is not None:
             return refused
         if request.content_type != "application/json":
@@ -95,14 +98,17 @@ class ApiRoutes:
         # Only what the public view shows anyway: when the autopilot acts next would
         # reveal when producer-only note cues fire.
         state = self.dispatcher.state
+        problem = self.problem()
         return json_response(
             {
-                "ok": True,
+                "ok": problem is None,
+                **({"problem": problem} if problem else {}),
                 "version": state.version,
                 "phase": state.phase,
                 "segment": state.segment.id,
                 "held": state.held,
                 "server_time": self.dispatcher.clock(),
                 "uptime_s": round(time.monotonic() - self.started, 1),
-            }
+            },
+            status=200 if problem is None else 503,
         )

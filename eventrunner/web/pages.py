@@ -51,7 +51,7 @@ class PageRoutes:
         return self.pages.render("participant.html", **self._context("public"))
 
     async def producer(self, request: web.Request) -> web.Response:
-        if not self.auth.request_is_producer(request):
+        if not await self.auth.request_is_producer(request):
             return self.pages.render("login.html", error=None, **self._context("public"))
         overlays = [overlay.as_context() for overlay in OVERLAYS]
         return self.pages.render("producer.html", **self._context("producer", overlays=overlays))

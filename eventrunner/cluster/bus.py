@@ -1,0 +1,107 @@
+"""The change bus: every change of every topic, published once on Redis pub/sub, and
+delivered by every process to its own sockets.
+
+Pub/sub is fire-and-forget, so the bus never trusts it for state: a receiving process
+brings the topic up to date from the store (hub.receive -> the topic's refresh), and
+after any break in its subscription it refreshes every topic before it delivers anything
+newer. Publishing goes through a queue and one task, so changes leave in order and the
+dispatcher never waits on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from eventrunner.cluster import envelope
+from eventrunner.topics.hub import Change, LiveHub
+
+log = logging.getLogger(__name__)
+
+RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # between attempts to subscribe again
+LISTEN_WAIT_S = 1.0
+
+
+class ChangeBus:
+    def __init__(self, client: aioredis.Redis, channel: str, hub: LiveHub) -> None:
+        self.client = client
+        self.channel = channel
+        self.hub = hub
+        self.origin = secrets.token_hex(8)  # this process: its own changes are not news
+        self.connected = False  # subscribed, and every topic refreshed since
+        self.problem: str | None = "not subscribed yet"
+        self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed = asyncio.Event()
+        hub.send_to(self.send)
+
+    def send(self, change: Change) -> None:
+        self._outgoing.put_nowait(envelope.encode(change, self.origin))
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._publish(), name="bus-publish"),
+            asyncio.create_task(self._listen(), name="bus-listen"),
+        ]
+
+    async def subscribed(self) -> None:
+        await self._subscribed.wait()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _publish(self) -> None:
+        while True:
+            raw = await self._outgoing.get()
+            try:
+                await self.client.publish(self.channel, raw)
+            except (RedisError, OSError) as error:
+                # Saved already: the others refresh from the store when they reconnect.
+                log.warning("bus: could not publish a change: %s", error)
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                # Whatever was published while we were not listening: from the store.
+                await self.hub.refresh_all()
+                self.connected, self.problem, attempt = True, None, 0
+                self._subscribed.set()
+                log.info("bus: following %s", self.channel)
+                while True:
+                    # A bounded wait: the client's health checks (PING) run between waits,
+                    # so a connection that died silently is found within seconds.
+                    message = await pubsub.get_message(timeout=LISTEN_WAIT_S)
+                    if message is not None and message.get("type") == "message":
+                        await self._receive(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis gone, or a refresh that could not read the store
+                if self.connected or attempt == 0:
+                    log.warning("bus: lost Redis (%s); clients keep their state until it is back", error)
+                self.connected, self.problem = False, f"Redis cannot be reached: {error}"
+                await asyncio.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+                attempt += 1
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _receive(self, raw: bytes) -> None:
+        try:
+            origin, news = envelope.decode(raw)
+        except envelope.BadEnvelope as error:
+            log.warning("bus: ignored a message on %s: %s", self.channel, error)
+            return
+        if origin != self.origin:
+            await self.hub.receive(news)
