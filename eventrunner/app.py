@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.auth import SESSION_MAX_AGE_S, ProducerAuth
 from eventrunner.access.connections import ConnectionLimits
 from eventrunner.cluster.node import ClusterNode
 from eventrunner.cluster.secrets import shared_secrets
+from eventrunner.cluster.sessions import RedisSessions
 from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
 from eventrunner.control.autopilot import Autopilot
 from eventrunner.control.dispatcher import Dispatcher, wall_clock_ms
@@ -72,11 +73,16 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     except BaseException:
         await store.close()
         raise
+    # Live sessions survive a restart, and sign-outs too; on Redis every process shares them.
+    sessions = (
+        RedisSessions(redis_store.client, redis_store.prefix, SESSION_MAX_AGE_S) if redis_store else None
+    )
     auth = ProducerAuth(
         secrets.producer_password.value,
         secrets.api_token.value,
         secrets.session_key.value.encode(),
-        data_dir=settings.data_dir,  # live sessions survive a restart; sign-outs too
+        data_dir=settings.data_dir,
+        sessions=sessions,
     )
     hub = LiveHub(clock)
     dispatcher = Dispatcher(schedule, ref, state, store.show, hub, clock=clock)
@@ -100,7 +106,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     api.register(app)
     StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
-    node = ClusterNode(redis_store, hub, autopilot) if redis_store else None
+    node = ClusterNode(redis_store, hub, autopilot, auth, sessions) if redis_store and sessions else None
     api.problem = (lambda: node.problem) if node else (lambda: None)
 
     async def start_clock(_: web.Application) -> None:

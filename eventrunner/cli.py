@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -14,11 +15,12 @@ from pathlib import Path
 from aiohttp import web
 
 from eventrunner.access.lognoise import quiet_client_noise
+from eventrunner.cluster.workers import run_workers
 from eventrunner.config import DEMO_SCHEDULE, Settings
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
-from eventrunner.stores.contract import StoreCorrupt
+from eventrunner.stores.contract import StoreCorrupt, StoreUnavailable
 from eventrunner.stores.file import DataDirLocked
 from eventrunner.web.listener import CappedSite, connection_limits
 
@@ -81,7 +83,12 @@ async def _serve(settings: Settings) -> int:
     # kernel drop most of those handshakes and the clients back off for seconds.
     connections = connection_limits(open_files, settings.behind_proxy)
     site = CappedSite(runner, settings.host, settings.port, connections, backlog=LISTEN_BACKLOG)
-    await site.start()
+    site.reuse_port = settings.reuse_port
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()  # stops the tasks start-up began (the bus, the lease)
+        raise
     # Before "ready": whoever waits for it may stop the server at once.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -115,11 +122,25 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, argv: list[str]) -> int:
     schedule = Path(args.schedule) if args.schedule else (DEMO_SCHEDULE if args.demo else None)
     if schedule is None:
         print("eventrunner serve: give a schedule file, or --demo", file=sys.stderr)
         return EXIT_PROBLEMS
+    if args.workers > 1:
+        if not args.redis_url:
+            print(
+                "eventrunner serve: --workers needs Redis (--redis-url or EVENTRUNNER_REDIS_URL): "
+                "that is how the processes share the show",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        if args.reset:
+            print(
+                "eventrunner serve: --reset with one process first, then start the workers", file=sys.stderr
+            )
+            return EXIT_PROBLEMS
+        return run_workers(argv, args.workers)
     settings = Settings(
         schedule=schedule,
         data_dir=Path(args.data_dir).resolve(),  # so the start-up lines name the real place
@@ -129,6 +150,8 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         behind_proxy=args.behind_proxy,
         idle_timeout_s=args.idle_timeout,
+        redis_url=args.redis_url or None,
+        reuse_port=args.reuse_port,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -146,7 +169,7 @@ def serve(args: argparse.Namespace) -> int:
         return runner(_serve(settings))
     except ScheduleError as error:
         print("\n".join(error.lines()), file=sys.stderr)
-    except (DataDirInUse, DataDirLocked, StoreCorrupt) as error:
+    except (DataDirInUse, DataDirLocked, StoreCorrupt, StoreUnavailable) as error:
         print(f"eventrunner serve: {error}", file=sys.stderr)
     return EXIT_PROBLEMS
 
@@ -176,12 +199,22 @@ def main(argv: list[str] | None = None) -> int:
         default=15.0,
         help="seconds a connection may stay without a whole request before it is closed (default 15)",
     )
+    run.add_argument(
+        "--redis-url",
+        default=os.environ.get("EVENTRUNNER_REDIS_URL", ""),
+        help="share the show with other processes through Redis (or EVENTRUNNER_REDIS_URL)",
+    )
+    run.add_argument(
+        "--workers", type=int, default=1, help="run N processes on this host and port (needs Redis)"
+    )
+    run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers
     validate = commands.add_parser("check", help="validate schedule files")
     validate.add_argument("files", nargs="+")
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(arguments)
     if args.command == "check":
         return check(args.files)
-    return serve(args)
+    return serve(args, arguments)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ class Settings:
     idle_timeout_s: float = 15.0
     # Several processes share one show through Redis; None keeps it all in the data dir.
     redis_url: str | None = None
+    # One of `--workers` processes: the port is shared with the others (SO_REUSEPORT).
+    reuse_port: bool = False
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, TimestampSigner
 
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import SignInBudget
-from eventrunner.access.sessions import Sessions, SessionStore
+from eventrunner.access.sessions import Sessions, SessionStore, session_key
 
 log = logging.getLogger(__name__)
 
@@ -195,19 +195,20 @@ class ProducerAuth:
         return SignIn(cookie=self._signer.sign(session).decode())
 
     def on_sign_out(self, listener: SignOutListener) -> None:
-        """`listener(session)` runs when a session signs out (to close its sockets)."""
+        """`listener(key)` runs when a session signs out (to close its sockets)."""
         self._sign_out_listeners.append(listener)
 
     async def sign_out(self, cookie: str | None) -> None:
         # Any session we signed, however old: signing out must never fail to end one.
         session = self._signed_session(cookie, max_age=None)
         if session is not None and await self.sessions.end(session):
-            await self.signed_out(session)
+            await self.signed_out(session_key(session))
 
-    async def signed_out(self, session: str) -> None:
-        """A session ended (here, or in another process of the show): close its sockets."""
+    async def signed_out(self, key: str) -> None:
+        """The session with `key` (sessions.session_key) ended, here or in another
+        process of the show: close its sockets."""
         for listener in self._sign_out_listeners:
-            await listener(session)
+            await listener(key)
 
     @staticmethod
     def set_session_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -38,7 +39,13 @@ class ChangeBus:
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
+        # channel -> what to do with its messages; the changes channel is the bus's own.
+        self._handlers: dict[str, Callable[[bytes], Awaitable[None]]] = {channel: self._receive}
         hub.send_to(self.send)
+
+    def listen(self, channel: str, handler: Callable[[bytes], Awaitable[None]]) -> None:
+        """Also follow `channel` (before start): other cluster-wide news, such as sign-outs."""
+        self._handlers[channel] = handler
 
     def send(self, change: Change) -> None:
         self._outgoing.put_nowait(envelope.encode(change, self.origin))
@@ -73,7 +80,7 @@ class ChangeBus:
         while True:
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.channel)
+                await pubsub.subscribe(*self._handlers)
                 # Whatever was published while we were not listening: from the store.
                 await self.hub.refresh_all()
                 self.connected, self.problem, attempt = True, None, 0
@@ -84,7 +91,12 @@ class ChangeBus:
                     # so a connection that died silently is found within seconds.
                     message = await pubsub.get_message(timeout=LISTEN_WAIT_S)
                     if message is not None and message.get("type") == "message":
-                        await self._receive(message["data"])
+                        channel = message["channel"]
+                        handler = self._handlers.get(
+                            channel.decode() if isinstance(channel, bytes) else channel
+                        )
+                        if handler is not None:
+                            await handler(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis gone, or a refresh that could not read the store

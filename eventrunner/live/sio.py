@@ -18,6 +18,7 @@ from engineio.exceptions import EngineIOError
 
 from eventrunner.access.auth import ProducerAuth
 from eventrunner.access.connections import ConnectionLimits
+from eventrunner.access.sessions import session_key
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, VersionConflict
 from eventrunner.core.show import CommandRejected
@@ -103,7 +104,8 @@ class ProducerNamespace(TopicNamespace):
         super().__init__("/producer", hub)
         self.dispatcher = dispatcher
         self.auth = auth
-        self._sessions: dict[str, str] = {}  # sid -> session id (API-token sockets have none)
+        # sid -> its session's key (API-token sockets have none)
+        self._sessions: dict[str, str] = {}
         auth.on_sign_out(self._close_session)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -111,7 +113,7 @@ class ProducerNamespace(TopicNamespace):
         if not check.producer:
             raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
         if check.session is not None:
-            self._sessions[sid] = check.session
+            self._sessions[sid] = session_key(check.session)
         try:
             await super().on_connect(sid, environ, auth)
         except BaseException:
@@ -124,8 +126,8 @@ class ProducerNamespace(TopicNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.pop(sid, None)
 
-    async def _close_session(self, session: str) -> None:
-        for sid in [sid for sid, owner in self._sessions.items() if owner == session]:
+    async def _close_session(self, key: str) -> None:
+        for sid in [sid for sid, owner in self._sessions.items() if owner == key]:
             del self._sessions[sid]
             await self.disconnect(sid)
 

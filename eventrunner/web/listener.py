@@ -128,12 +128,13 @@ class CappedProtocol(asyncio.Protocol):
 class CappedSite(web.BaseSite):
     """aiohttp's TCP site with every accepted connection under `limits`."""
 
-    __slots__ = ("_host", "_limits", "_port", "_refusals")
+    __slots__ = ("_host", "_limits", "_port", "_refusals", "reuse_port")
 
     def __init__(
         self, runner: web.BaseRunner, host: str, port: int, limits: ConnectionLimits, backlog: int
     ) -> None:
         super().__init__(runner, backlog=backlog)
+        self.reuse_port = False  # one of several processes on this port (--workers)
         self._host = host
         self._port = port
         self._limits = limits
@@ -161,4 +162,5 @@ class CappedSite(web.BaseSite):
             self._port,
             backlog=self._backlog,
             reuse_address=True,
+            reuse_port=self.reuse_port or None,
         )

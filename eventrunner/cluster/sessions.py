@@ -1,0 +1,76 @@
+"""Producer sessions of a show on Redis: a sign-in at one process counts at every other,
+and a sign-out at one ends the session everywhere (announced on a channel, so each
+process closes that session's console sockets)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from eventrunner.access.offenders import OffenderLog
+from eventrunner.access.sessions import MAX_LIVE_SESSIONS, session_key
+from eventrunner.stores.contract import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class RedisSessions:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        prefix: str,
+        max_age_s: float,
+        max_live: int = MAX_LIVE_SESSIONS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.key = f"{prefix}sessions"
+        self.channel = f"{prefix}signouts"
+        self.max_age_s = max_age_s
+        self.max_live = max_live
+        self.clock = clock
+        self.problems = OffenderLog(log)
+
+    async def is_live(self, session_id: str) -> bool:
+        try:
+            started = await self.client.hget(self.key, session_key(session_id))
+        except (RedisError, OSError) as error:
+            # Unknown is signed out: the safe way to be wrong (commands wait for Redis anyway).
+            self.problems.note(
+                "sessions: Redis cannot be reached (%s); treating a session as signed out", error
+            )
+            return False
+        return started is not None and self.clock() - float(started) < self.max_age_s
+
+    async def start(self) -> str:
+        session_id = secrets.token_urlsafe(16)
+        try:
+            await self.client.hset(self.key, session_key(session_id), repr(self.clock()))
+            await self._prune()
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis cannot be reached to sign in: {error}") from error
+        return session_id
+
+    async def end(self, session_id: str) -> bool:
+        key = session_key(session_id)
+        try:
+            if not await self.client.hdel(self.key, key):
+                return False
+            await self.client.publish(self.channel, key)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis cannot be reached to sign out: {error}") from error
+        return True
+
+    async def _prune(self) -> None:
+        started = {key: float(when) for key, when in (await self.client.hgetall(self.key)).items()}
+        cutoff = self.clock() - self.max_age_s
+        stale = [key for key, when in started.items() if when <= cutoff]
+        fresh = sorted((when, key) for key, when in started.items() if when > cutoff)
+        stale += [key for _, key in fresh[: max(0, len(fresh) - self.max_live)]]
+        if stale:
+            await self.client.hdel(self.key, *stale)

@@ -1,0 +1,200 @@
+"""Several server processes on one Redis: one show, one clock, and what happens when a
+process, both processes, or Redis itself goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from .conftest import TOKEN
+from .process import ServerProcess, show
+from .redisserver import RedisServer, redis_server  # noqa: F401  (a fixture)
+from .sockets import Recorder
+
+pytestmark = pytest.mark.slow
+
+FLASH_S = 3  # how long the flash graphic stays on air once taken
+
+
+def cluster_day(path: Path) -> Path:
+    """A live segment with a graphic that leaves the air by itself FLASH_S after a take."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    fmt = "%Y-%m-%d %H:%M"
+    path.write_text(f"""
+event: {{title: Cluster day, timezone: UTC, date: "{start:%Y-%m-%d}"}}
+segments:
+  - id: opening
+    title: Opening
+    kind: livestream
+    start: "{start:{fmt}}"
+    end: "{start + timedelta(hours=2):{fmt}}"
+    cues:
+      - {{id: host, at: 0m, kind: lower_third, name: Host}}
+      - {{id: flash, at: 90m, kind: lower_third, name: Flash, on_air: {FLASH_S}s, take: manual}}
+  - id: closing
+    title: Closing
+    kind: livestream
+    start: "{start + timedelta(hours=3):{fmt}}"
+    end: "{start + timedelta(hours=4):{fmt}}"
+""")
+    return path
+
+
+def server_on(redis: RedisServer, schedule: Path, data_dir: Path) -> ServerProcess:
+    return ServerProcess([str(schedule), "--redis-url", redis.url], data_dir)
+
+
+async def post(url: str, body: dict) -> tuple[int, dict]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/api/show/commands", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def health(url: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as answer:
+        return answer.status, await answer.json()
+
+
+def leads(server: ServerProcess) -> bool:
+    leading = False
+    for line in list(server.output):
+        if "this process leads" in line:
+            leading = True
+        elif "no longer leads" in line:
+            leading = False
+    return leading
+
+
+async def wait_until(condition, timeout_s: float, what: str) -> float:
+    """Wait for a condition on another process's output or state; returns when it held."""
+    deadline = time.monotonic() + timeout_s
+    while not await condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s} s"
+        await asyncio.sleep(0.05)  # polling another process: there is no event to await
+    return time.monotonic()
+
+
+@pytest.fixture
+def two(tmp_path, redis_server):  # noqa: F811
+    schedule = cluster_day(tmp_path / "day.yaml")
+    first = server_on(redis_server, schedule, tmp_path / "a").start()
+    second = server_on(redis_server, schedule, tmp_path / "b").start()
+    yield first, second
+    first.kill()
+    second.kill()
+
+
+async def test_a_command_to_one_process_reaches_the_crowd_of_the_other_on_both_endpoints(two):
+    a, b = two
+    assert "new show" in "".join(a.output) and "resumed" in "".join(b.output)  # the second joined
+    lane, sio = Recorder(), Recorder()
+    await lane.connect(b.url, ["/public"], socketio_path="live")
+    await sio.connect(b.url, ["/public", "/overlay"])
+    try:
+        before = (await show(b.url))["version"]
+        status, answer = await post(a.url, {"command": "take", "cue": "flash"})
+        assert status == 200 and answer["version"] == before + 1
+        for recorder, namespace in ((lane, "/public"), (sio, "/public"), (sio, "/overlay")):
+            doc = await recorder.wait_for(namespace, lambda d: d["version"] == before + 1)
+            assert "flash" in str(doc["graphics"])
+        assert (await show(a.url))["version"] == (await show(b.url))["version"] == before + 1
+        # And back the other way, through the producers' own namespace on A.
+        console = Recorder()
+        await console.connect(a.url, ["/producer"], auth={"token": TOKEN})
+        try:
+            status, _ = await post(b.url, {"command": "hold"})
+            assert status == 200
+            held = await console.wait_for("/producer", lambda d: d["version"] == before + 2)
+            assert held["program"]["held"] is True
+        finally:
+            await console.close()
+    finally:
+        await lane.close()
+        await sio.close()
+
+
+async def test_when_the_leader_dies_the_other_fires_what_fell_due_within_5_s_exactly_once(two):
+    a, b = two
+    leader, other = (a, b) if leads(a) else (b, a)
+    assert leads(leader) and not leads(other)
+    status, taken = await post(other.url, {"command": "take", "cue": "flash"})
+    assert status == 200
+    due = time.monotonic() + FLASH_S  # the flash leaves the air then, whoever leads
+    leader.kill()  # SIGKILL: its lease runs out in Redis, nobody releases it
+
+    async def flash_gone() -> bool:
+        return "flash" not in str((await show(other.url))["graphics"])
+
+    gone_at = await wait_until(flash_gone, FLASH_S + 10, "the flash leaving the air")
+    assert gone_at - due < 5, f"fired {gone_at - due:.1f} s after it fell due"
+    assert leads(other)
+    assert (await show(other.url))["version"] == taken["version"] + 1  # one change: fired once
+    await asyncio.sleep(1)  # nothing more is due: a second firing would show up here
+    assert (await show(other.url))["version"] == taken["version"] + 1
+    fired = [line for line in other.output if re.search(r"v\d+ advance by autopilot", line)]
+    assert len(fired) == 1, fired
+
+
+async def test_kill_9_of_every_process_and_of_redis_loses_nothing_acknowledged(two, redis_server):  # noqa: F811
+    a, b = two
+    acknowledged = None
+    for body, url in (({"command": "take", "cue": "flash"}, a.url), ({"command": "hold"}, b.url)):
+        status, answer = await post(url, body)
+        assert status == 200
+        acknowledged = answer["version"]
+    before = await show(b.url)  # the process that acknowledged last
+    a.kill()
+    b.kill()
+    redis_server.kill()  # AOF with fsync on every write: what was acknowledged is on disk
+    redis_server.start()
+    a.start()
+    b.start()
+    for server in (a, b):
+        after = await show(server.url)
+        assert after["version"] == acknowledged
+        assert after["program"] == before["program"] and after["timing"] == before["timing"]
+    status, answer = await post(b.url, {"command": "resume"})
+    assert status == 200 and answer["version"] == acknowledged + 1
+
+
+async def test_a_redis_outage_keeps_clients_refuses_commands_and_heals_itself(two, redis_server):  # noqa: F811
+    a, b = two
+    watcher = Recorder()
+    await watcher.connect(b.url, ["/public"], socketio_path="live")
+    try:
+        version = (await show(b.url))["version"]
+        redis_server.stop()
+
+        async def degraded() -> bool:
+            status, body = await health(a.url)
+            return status == 503 and "Redis" in body.get("problem", "")
+
+        await wait_until(degraded, 10, "/healthz reporting the outage")
+        status, answer = await post(a.url, {"command": "hold"})
+        assert status == 503 and "nothing changed" in answer["error"]
+        # The crowd keeps its connection and what it holds.
+        assert watcher.client.connected and watcher.docs["/public"]["version"] == version
+        assert (await show(b.url))["version"] == version
+
+        redis_server.start()
+
+        async def healthy() -> bool:
+            return all([(await health(server.url))[0] == 200 for server in (a, b)])
+
+        await wait_until(healthy, 15, "both processes healing")
+        status, answer = await post(a.url, {"command": "hold"})
+        assert status == 200 and answer["version"] == version + 1
+        doc = await watcher.wait_for("/public", lambda d: d["version"] == version + 1)
+        assert doc["program"]["held"] is True
+    finally:
+        await watcher.close()
