@@ -4,7 +4,10 @@ process, both processes, or Redis itself goes away."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ from .conftest import TOKEN
 from .process import ServerProcess, show
 from .redisserver import RedisServer, redis_server  # noqa: F401  (a fixture)
 from .sockets import Recorder
+from .test_sessions import command_status, console_opens, producer_socket, sign_in, sign_out
 
 pytestmark = pytest.mark.slow
 
@@ -198,3 +202,58 @@ async def test_a_redis_outage_keeps_clients_refuses_commands_and_heals_itself(tw
         assert doc["program"]["held"] is True
     finally:
         await watcher.close()
+
+
+async def test_a_sign_in_counts_at_every_process_and_a_sign_out_ends_it_everywhere(two):
+    a, b = two
+    status, cookie = await sign_in(a.url)
+    assert status == 303 and cookie
+    assert await console_opens(b.url, cookie)  # signed in at A, welcome at B
+    assert await command_status(b.url, {"Cookie": cookie}) == 200
+    async with producer_socket(a.url, headers={"Cookie": cookie}) as (_console, closed):
+        assert (await sign_out(b.url, cookie)).status == 303  # signed out at B ...
+        async with asyncio.timeout(5):
+            await closed.wait()  # ... closes the console that A holds
+    for server in (a, b):
+        assert await command_status(server.url, {"Cookie": cookie}) == 401
+        assert not await console_opens(server.url, cookie)
+
+
+async def test_workers_share_one_port_and_one_show(tmp_path, redis_server):  # noqa: F811
+    schedule = cluster_day(tmp_path / "day.yaml")
+    workers = ServerProcess(
+        [str(schedule), "--redis-url", redis_server.url, "--workers", "2"], tmp_path / "w"
+    )
+    workers.start()
+    try:
+
+        async def both_ready() -> bool:
+            return sum(line.strip() == "ready" for line in list(workers.output)) == 2
+
+        await wait_until(both_ready, 30, "both workers starting")
+        # The kernel spreads connections over both; each answers, and only one leads.
+        answered = set()
+        for _ in range(40):
+            _, body = await health(workers.url)
+            answered.add(body["process"])
+        assert len(answered) == 2
+        status, answer = await post(workers.url, {"command": "hold"})
+        assert status == 200
+        for _ in range(10):
+            assert (await show(workers.url))["version"] == answer["version"]
+        assert sum("this process leads" in line for line in list(workers.output)) == 1
+    finally:
+        workers.stop()
+    assert workers.process.returncode == 0
+
+
+def test_workers_need_redis(tmp_path):
+    schedule = cluster_day(tmp_path / "day.yaml")
+    refused = subprocess.run(
+        [sys.executable, "-m", "eventrunner.cli", "serve", str(schedule), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "EVENTRUNNER_REDIS_URL"},
+    )
+    assert refused.returncode == 2 and "--workers needs Redis" in refused.stderr

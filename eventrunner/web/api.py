@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,8 @@ class ApiRoutes:
         self.dispatcher = dispatcher
         self.auth = auth
         self.started = time.monotonic()
+        # Which process answered (with several behind one address): random, so it says nothing else.
+        self.process = secrets.token_hex(4)
         # Why this process cannot serve the show fully now (Redis unreachable), or None.
         self.problem: Callable[[], str | None] = lambda: None
 
@@ -109,6 +112,7 @@ class ApiRoutes:
                 "held": state.held,
                 "server_time": self.dispatcher.clock(),
                 "uptime_s": round(time.monotonic() - self.started, 1),
+                "process": self.process,
             },
             status=200 if problem is None else 503,
         )
