@@ -14,14 +14,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from playwright.async_api import expect
 
-from .conftest import TOKEN
+from .browser import WAIT_MS, connected
+from .builders import REPO
+from .conftest import PASSWORD, TOKEN
 from .process import ServerProcess, show
 from .redisserver import RedisServer, redis_server  # noqa: F401  (a fixture)
 from .sockets import Recorder
 from .test_sessions import command_status, console_opens, producer_socket, sign_in, sign_out
 
 pytestmark = pytest.mark.slow
+ARTIFACTS = REPO / "test-artifacts"
 
 FLASH_S = 3  # how long the flash graphic stays on air once taken
 
@@ -257,3 +261,35 @@ def test_workers_need_redis(tmp_path):
         env={k: v for k, v in os.environ.items() if k != "EVENTRUNNER_REDIS_URL"},
     )
     assert refused.returncode == 2 and "--workers needs Redis" in refused.stderr
+
+
+@pytest.mark.browser
+async def test_the_console_says_degraded_while_redis_is_down_and_recovers(browser, tmp_path, redis_server):  # noqa: F811
+    server = server_on(redis_server, cluster_day(tmp_path / "day.yaml"), tmp_path / "a").start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        console = await (await browser.new_context(viewport={"width": 1440, "height": 900})).new_page()
+        await console.goto(f"{server.url}/producer")
+        await console.fill("input[name=password]", PASSWORD)
+        await console.click("button[type=submit]")
+        await connected(console)
+        banner = console.locator(".conn-banner")
+        await expect(console.locator("[data-field=connection]")).to_have_text("Connected", timeout=WAIT_MS)
+        await expect(banner).to_be_hidden()
+
+        redis_server.stop()
+        await expect(console.locator("[data-field=connection]")).to_have_text(
+            "Connected — degraded", timeout=WAIT_MS
+        )
+        await expect(banner).to_be_visible()
+        await expect(banner).to_contain_text("Degraded.")
+        await expect(banner).to_contain_text("Redis")
+        await expect(console.locator("[data-command=next]").first).to_be_disabled()
+        await console.screenshot(path=str(ARTIFACTS / "console-degraded.png"))  # for people to look at
+
+        redis_server.start()
+        await expect(console.locator("[data-field=connection]")).to_have_text("Connected", timeout=WAIT_MS)
+        await expect(banner).to_be_hidden()
+        await expect(console.locator("[data-command=next]").first).to_be_enabled()
+    finally:
+        server.kill()

@@ -102,7 +102,8 @@ class ChangeBus:
             except Exception as error:  # Redis gone, or a refresh that could not read the store
                 if self.connected or attempt == 0:
                     log.warning("bus: lost Redis (%s); clients keep their state until it is back", error)
-                self.connected, self.problem = False, f"Redis cannot be reached: {error}"
+                # /healthz is public: the reason, not Redis's address (that is in the log).
+                self.connected, self.problem = False, "the shared store (Redis) cannot be reached"
                 await asyncio.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
                 attempt += 1
             finally:

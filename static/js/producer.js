@@ -19,6 +19,8 @@
   var connection = 'connecting';   // 'connecting' | 'connected' | 'disconnected'
   var disconnectedAt = null;
   var refusal = null;              // why the server refused the console's handshake, if it did
+  var degraded = null;             // why the server cannot take commands now (its /healthz), or null
+  var HEALTH_EVERY_MS = 5000;
   var rundownKey = '';
   var timesVersion = -1;
   var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
@@ -233,7 +235,7 @@
     var el = $('.conn-banner');
     if (!el) {
       el = h('div', { class: 'conn-banner', role: 'alert', hidden: true }, [
-        h('strong', { text: 'Disconnected from the server.' }), ' ',
+        h('strong', { dataset: { field: 'conn-banner-title' } }), ' ',
         h('span', { dataset: { field: 'conn-banner-text' } }), ' ',
         h('a', { href: window.location.pathname, dataset: { field: 'conn-banner-signin' }, hidden: true,
           text: 'Reload to sign in again' })
@@ -247,17 +249,28 @@
   /* Command buttons work only while connected; the header and the banner say why not. */
   function applyConnection() {
     var connected = connection === 'connected';
-    document.body.dataset.console = connection;
+    var usable = connected && !degraded;
+    document.body.dataset.console = connected && degraded ? 'degraded' : connection;
     $all('button[data-command]').forEach(function (button) {
-      if (button.disabled === connected) button.disabled = !connected;
-      if (connected) button.removeAttribute('title');
+      if (button.disabled === usable) button.disabled = !usable;
+      if (usable) button.removeAttribute('title');
       else button.title = connection === 'connecting' ? 'Connecting to the server…'
+        : connected ? 'The server cannot take commands now: ' + degraded
         : 'Disconnected from the server: commands are off until it is back';
     });
-    ER.setText(field('connection'), connected ? 'Connected'
+    ER.setText(field('connection'), connected ? (degraded ? 'Connected — degraded' : 'Connected')
       : connection === 'connecting' ? 'Connecting…' : refusal ? 'Disconnected — refused' : 'Disconnected — retrying');
     var el = banner();
-    el.hidden = connection !== 'disconnected';
+    el.hidden = connection !== 'disconnected' && !(connected && degraded);
+    if (connected && degraded) {
+      ER.setText(field('conn-banner-title', el), 'Degraded.');
+      ER.setText(field('conn-banner-text', el), 'Commands are refused until it is back: ' +
+        degraded.replace(/\.+$/, '') +
+        '. Screens, overlays and phones keep what they show; it recovers by itself.');
+      field('conn-banner-signin', el).hidden = true;
+      return;
+    }
+    ER.setText(field('conn-banner-title', el), 'Disconnected from the server.');
     var since = disconnectedAt === null ? '' : ' (since ' + t(disconnectedAt, true) + ')';
     ER.setText(field('conn-banner-text', el), refusal
       ? 'Commands are off: the server refused this console' + since + ': ' + refusal +
@@ -415,4 +428,19 @@
   });
   ticker = ER.tick(render, client);
   if (client.doc) onDoc(client.doc);
+
+  /* The socket can be up while the server cannot keep a change (its shared store, Redis,
+     is down): /healthz says so, and the console says it and holds its commands. */
+  function checkHealth() {
+    fetch('/healthz', { cache: 'no-store' })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          var why = response.status === 503 ? (body.problem || 'the server reports a problem') : null;
+          if (why !== degraded) { degraded = why; applyConnection(); }
+        });
+      })
+      .catch(function () { /* unreachable: the socket's own state says so */ });
+  }
+  checkHealth();
+  setInterval(checkHealth, HEALTH_EVERY_MS);
 })();
