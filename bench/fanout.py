@@ -121,6 +121,10 @@ class ServerRun:
     def p99(self) -> float:
         return self.broadcast.latency["crowd"].p99 if self.broadcast else math.nan
 
+    def kb_per_client(self, clients: int) -> float:
+        """What each connected client costs the server in memory (issue 8: at most 6 KB)."""
+        return (self.rss_connected_mb - self.rss_idle_mb) * 1024 / clients
+
 
 # --- talking to servers ------------------------------------------------------------------
 
@@ -267,7 +271,7 @@ def write_schedule(workdir: Path) -> Path:
     return path
 
 
-def start_ours(schedule: Path, data_dir: Path, port: int) -> Proc:
+def start_ours(schedule: Path, data_dir: Path, port: int, extra: list[str] | None = None) -> Proc:
     server = Proc(
         "ours",
         [
@@ -280,6 +284,7 @@ def start_ours(schedule: Path, data_dir: Path, port: int) -> Proc:
             str(data_dir),
             "--port",
             str(port),
+            *(extra or []),
         ],
         cpu=SERVER_CPU,
         env={"EVENTRUNNER_PRODUCER_PASSWORD": "x", "EVENTRUNNER_API_TOKEN": TOKEN},
@@ -482,10 +487,9 @@ def print_run(run: ServerRun, clients: int) -> None:
             f"{b.server_sys_s / b.server_cpu_s if b.server_cpu_s else math.nan:.0%} of it in the kernel "
             f"(load generator: {b.cpu_us_per_delivery(b.loadgen_cpu_s):.1f} us/delivery)"
         )
-    per_client_kb = (run.rss_connected_mb - run.rss_idle_mb) * 1024 / clients
     print(
         f"  server RSS: idle {run.rss_idle_mb:.1f} MB, {clients} connected {run.rss_connected_mb:.1f} MB "
-        f"({per_client_kb:.1f} KB/client), after broadcasts {run.rss_after_mb:.1f} MB"
+        f"({run.kb_per_client(clients):.1f} KB/client), after broadcasts {run.rss_after_mb:.1f} MB"
     )
     for note in run.notes[1:]:
         print(f"  {note}")
@@ -527,7 +531,8 @@ def result_line(clients: int, ours: ServerRun, baseline: ServerRun | None, floor
     return (
         f"RESULT clients={clients} p99_ms={ours.p99:.2f} baseline_p99_ms={base_p99:.2f} "
         f"floor_p99_ms={floor_p99:.2f} ratio={base_p99 / ours.p99:.2f} "
-        f"floor_ratio={ours.p99 / floor_p99:.2f} rss_mb={ours.rss_connected_mb:.1f}"
+        f"floor_ratio={ours.p99 / floor_p99:.2f} rss_mb={ours.rss_connected_mb:.1f} "
+        f"kb_per_client={ours.kb_per_client(clients):.1f}"
         + "".join(
             f" {tag}_p99_ms={loaded.p99:.2f} {tag}_alone_p99_ms={alone.p99:.2f}"
             for tag, (alone, loaded) in ours.on_air.items()
@@ -557,6 +562,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="/live/,/socket.io/",
         help="our endpoints to measure, comma-separated; the first is the one in RESULT",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="spread the crowd over this many of our processes on one Redis (bench/processes.py)",
+    )
     parser.add_argument("--max-seconds", type=float, default=600, help="hard limit for the whole run")
     parser.add_argument("--logs", type=Path, help="keep each server's output in this directory")
     return parser.parse_args(argv)
@@ -585,6 +596,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = opts.paths.split(",")
     print(describe_setup(opts), flush=True)
     try:
+        if opts.processes > 1:
+            from processes import run_processes  # bench/processes.py imports this module
+
+            print(run_processes(opts, loadgen, workdir)[2])
+            return 0
         runs: list[ServerRun] = []
         payload = None
         for path in paths:

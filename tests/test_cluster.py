@@ -243,8 +243,13 @@ async def test_workers_share_one_port_and_one_show(tmp_path, redis_server):  # n
         assert len(answered) == 2
         status, answer = await post(workers.url, {"command": "hold"})
         assert status == 200
-        for _ in range(10):
-            assert (await show(workers.url))["version"] == answer["version"]
+
+        async def every_worker_has_it() -> bool:
+            # Whichever worker answers: the other learns of the change over Redis.
+            seen = [(await show(workers.url))["version"] for _ in range(10)]
+            return all(version == answer["version"] for version in seen)
+
+        await wait_until(every_worker_has_it, 2, "the change reaching both workers")
         assert sum("this process leads" in line for line in list(workers.output)) == 1
     finally:
         workers.stop()

@@ -5,8 +5,11 @@ of them. python-socketio spends an asyncio task per recipient on every broadcast
 several tasks per connection (reader, writer, pinger); that is what made a segment change
 take over a second to reach 10,000 phones. This lane speaks the same wire protocol
 (Engine.IO 4 over websocket, Socket.IO 5 packets) for the read-only namespaces, and keeps a
-connection down to a small object and the aiohttp websocket that carries it:
+connection down to a small object and its socket:
 
+- aiohttp answers the upgrade, then lets go of the socket: the connection becomes the
+  socket's protocol and reads the client's frames itself, so no request, handler task or
+  websocket reader stays behind for each of 10,000 sockets (16 KB each, 4 KB now);
 - a broadcast encodes its packet and websocket frame once and writes those bytes to every
   member's transport in one loop: no task, no queue, no per-client encode;
 - one sweep pings every connection on the Engine.IO heartbeat and drops the silent ones;
@@ -30,12 +33,27 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import hdrs, web
 
 from eventrunner.access.budget import Budget
 from eventrunner.access.connections import ConnectionLimits
 from eventrunner.access.offenders import OffenderLog
-from eventrunner.live.wsframe import text_frame
+from eventrunner.live.wsframe import (
+    CLOSE_INVALID_TEXT,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_TEXT,
+    FrameError,
+    accept_key,
+    close_frame,
+    pong_frame,
+    read_frame,
+    text_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +82,11 @@ def event_message(namespace: str, event: str, data_json: bytes) -> bytes:
 
 
 class SendBuffers:
-    """The bytes waiting in every connection's send buffer, as each was last seen.
+    """The bytes queued to send on every connection, as each was last seen (bytes, not
+    memory: uvloop shares one broadcast frame among the queues that hold it).
 
     A buffer drains without telling anyone, so the total can run high until the next
-    write to that connection measures it again: it errs on the side of shedding."""
+    write or heartbeat sweep measures it again: it errs on the side of shedding."""
 
     __slots__ = ("budget", "total")
 
@@ -81,34 +100,37 @@ class SendBuffers:
         return MAX_SEND_BUFFER if self.total <= self.budget else SHED_SEND_BUFFER
 
 
-class LaneConnection:
+class LaneConnection(asyncio.Protocol):
+    """One client: its state in the lane, and the protocol its socket talks to once the
+    lane has taken the socket over from aiohttp (see LiveLane._take_over)."""
+
     __slots__ = (
         "address",
         "budget",
         "buffered",
         "buffers",
+        "fragments",
+        "lane",
         "namespaces",
         "next_ping",
         "pinged_at",
+        "previous",
+        "received",
         "sid",
         "transport",
-        "ws",
     )
 
-    def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        transport: asyncio.Transport,
-        next_ping: float,
-        address: str,
-        buffers: SendBuffers,
-    ) -> None:
+    def __init__(self, lane: LiveLane, transport: asyncio.Transport, next_ping: float, address: str) -> None:
+        self.lane = lane
         self.address = address  # the client's (behind --behind-proxy, the forwarded one)
-        self.buffers = buffers
+        self.buffers = lane.send_buffers
         self.buffered = 0  # this connection's share of buffers.total
         self.sid = secrets.token_urlsafe(12)
-        self.ws = ws
         self.transport = transport
+        # The protocol the socket had before the lane's: it still has to hear the close.
+        self.previous: asyncio.BaseProtocol | None = None
+        self.received: bytes | bytearray = b""  # the start of a frame still arriving
+        self.fragments: bytearray | None = None  # a text message sent in several frames
         # namespace -> the topics this connection follows there
         self.namespaces: dict[str, tuple[str, ...]] = {}
         self.next_ping = next_ping
@@ -137,8 +159,89 @@ class LaneConnection:
         self.buffers.total -= self.buffered
         self.buffered = 0
 
+    def remeasure_buffer(self) -> None:
+        """Count what is waiting now: a buffer that drained must stop counting."""
+        waiting = 0 if self.transport.is_closing() else self.transport.get_write_buffer_size()
+        self.buffers.total += waiting - self.buffered
+        self.buffered = waiting
+
     def send(self, text: str | bytes) -> bool:
         return self.write(text_frame(text.encode() if isinstance(text, str) else text))
+
+    # --- the socket ----------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.received:
+            self.received += data
+            data = self.received
+        transport = self.transport
+        position = 0
+        try:
+            while not transport.is_closing():
+                limit = MAX_CLIENT_MESSAGE - (len(self.fragments) if self.fragments is not None else 0)
+                frame = read_frame(data, position, limit)
+                if frame is None:
+                    break
+                opcode, final, payload, position = frame
+                self._on_frame(opcode, final, payload)
+        except FrameError as error:
+            self.lane._drop(self, str(error), error.code)
+        if position == len(data) or transport.is_closing():
+            self.received = b""
+        elif data is self.received:
+            del self.received[:position]
+        else:
+            self.received = bytearray(memoryview(data)[position:])
+
+    def _on_frame(self, opcode: int, final: bool, payload: bytes) -> None:
+        if opcode in (OP_TEXT, OP_CONTINUATION):
+            if opcode == OP_TEXT and self.fragments is not None:
+                raise FrameError(CLOSE_PROTOCOL_ERROR, "sent a message inside another")
+            if opcode == OP_CONTINUATION and self.fragments is None:
+                raise FrameError(CLOSE_PROTOCOL_ERROR, "sent a continuation of no message")
+            if not final:
+                if self.fragments is None:
+                    self.fragments = bytearray()
+                self.fragments += payload
+                return
+            if self.fragments is not None:
+                self.fragments += payload
+                payload, self.fragments = bytes(self.fragments), None
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError:
+                raise FrameError(CLOSE_INVALID_TEXT, "sent text that is not UTF-8") from None
+            if not self.budget.spend(time.monotonic()):
+                self.lane._drop(self, "sent more than its budget")
+                return
+            self.lane._on_message(self, text)
+        elif opcode == OP_BINARY:
+            # Binary frames are not part of this lane's protocol.
+            self.lane._drop(self, "sent a binary frame")
+        elif opcode == OP_CLOSE:
+            self.write(close_frame(CLOSE_NORMAL))
+            self.transport.close()
+        elif opcode == OP_PING:
+            self.write(pong_frame(payload))
+        # A pong answers nothing the lane asked.
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self.lane._forget(self)
+        finally:
+            previous, self.previous = self.previous, None
+            if previous is not None:
+                previous.connection_lost(exc)
+
+    # aiohttp's parser interface, used once: while the lane takes the socket over.
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        """What the client sent right behind its upgrade request."""
+        self.data_received(data)
+        return False, b""
+
+    def feed_eof(self) -> None:
+        """aiohttp letting go of the socket: it stays open, with the lane."""
 
 
 EventHandler = Callable[[str, Any], Any]
@@ -205,8 +308,7 @@ class LiveLane:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.query.get("EIO") != "4" or request.query.get("transport") != "websocket":
             raise web.HTTPBadRequest(text="the live lane speaks Engine.IO 4 over websocket only")
-        ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_CLIENT_MESSAGE, autoping=True)
-        if not ws.can_prepare(request).ok:
+        if not web.WebSocketResponse().can_prepare(request).ok:
             raise web.HTTPBadRequest(text="expected a websocket upgrade")
         address = request.remote or "unknown"
         refusal = self.limits.admit(address)
@@ -216,40 +318,71 @@ class LiveLane:
                 text=f"too many sockets: {refusal}", headers={"Retry-After": "30"}
             )
         try:
-            return await self._serve(request, ws)
-        finally:
+            answer = web.StreamResponse(
+                status=101,
+                headers={
+                    hdrs.UPGRADE: "websocket",
+                    hdrs.CONNECTION: "upgrade",
+                    hdrs.SEC_WEBSOCKET_ACCEPT: accept_key(request.headers[hdrs.SEC_WEBSOCKET_KEY]),
+                },
+            )
+            answer.force_close()  # no HTTP request follows on this connection
+            await answer.prepare(request)
+        except BaseException:
             self.limits.release(address)
-
-    async def _serve(self, request: web.Request, ws: web.WebSocketResponse) -> web.WebSocketResponse:
-        await ws.prepare(request)
+            raise
         transport = request.transport
-        if transport is None:  # the client left during the handshake
-            return ws
-        next_ping = time.monotonic() + self.ping_interval_s
-        connection = LaneConnection(ws, transport, next_ping, request.remote or "unknown", self.send_buffers)
-        self._connections[connection] = None
-        connection.send(b"0" + orjson.dumps({"sid": connection.sid, **self._handshake}))
-        try:
-            async for message in ws:
-                if message.type != WSMsgType.TEXT:
-                    # Binary frames are not part of this lane's protocol; an oversized
-                    # message arrives as an error.
-                    self._drop(connection, f"sent a {message.type.name.lower()} frame")
-                    break
-                if not connection.budget.spend(time.monotonic()):
-                    self._drop(connection, "sent more than its budget")
-                    break
-                self._on_message(connection, message.data)
-        finally:
-            self._forget(connection)
-        return ws
+        if transport is None or transport.is_closing():  # the client left during the handshake
+            self.limits.release(address)
+        else:
+            self._adopt(request, transport, address)
+        # aiohttp sends nothing more: the answer is out, and to aiohttp the socket is gone.
+        return answer
 
-    def _drop(self, connection: LaneConnection, why: str) -> None:
+    def _adopt(self, request: web.Request, transport: asyncio.Transport, address: str) -> None:
+        """The lane takes the socket, and the place it was admitted to: _forget gives it back."""
+        connection = LaneConnection(self, transport, time.monotonic() + self.ping_interval_s, address)
+        self._connections[connection] = None
+        try:
+            connection.send(b"0" + orjson.dumps({"sid": connection.sid, **self._handshake}))
+            self._take_over(request, transport, connection)
+        except BaseException:
+            self._forget(connection)
+            transport.abort()
+            raise
+
+    @staticmethod
+    def _take_over(request: web.Request, transport: asyncio.Transport, connection: LaneConnection) -> None:
+        """From here on the socket talks to `connection` alone, and aiohttp frees what it
+        held for the request (its parser, the request, the handler's task): most of what
+        a connection cost."""
+        handler = request.protocol
+        previous = transport.get_protocol()
+        # A protocol around aiohttp's (the listener's cap) must still hear the close.
+        connection.previous = None if previous is handler else previous
+        handler.keep_alive(False)  # as aiohttp's own websockets do
+        # Bytes that came right behind the upgrade request are the client's first frames.
+        handler.set_parser(connection)  # type: ignore[arg-type]
+        transport.set_protocol(connection)
+        # To aiohttp, the connection is gone; without its transport, it leaves it open.
+        handler.transport = None
+        handler.connection_lost(None)
+
+    def _drop(self, connection: LaneConnection, why: str, close_code: int | None = None) -> None:
+        """Drop a client that broke the rules; one that broke the framing is told how."""
         self.offenders.note("live lane: dropped %s (%s): %s", connection.sid, connection.address, why)
-        connection.transport.abort()
+        transport = connection.transport
+        if close_code is None:
+            transport.abort()
+        else:
+            transport.write(close_frame(close_code))
+            transport.close()
 
     def _forget(self, connection: LaneConnection) -> None:
-        self._connections.pop(connection, None)
+        if connection not in self._connections:
+            return
+        del self._connections[connection]
+        self.limits.release(connection.address)
         connection.forget_buffer()
         for namespace in list(connection.namespaces):
             self._leave(connection, namespace)
@@ -338,6 +471,7 @@ class LiveLane:
 
     def _sweep(self, now: float) -> None:
         for connection in list(self._connections):
+            connection.remeasure_buffer()  # the server-wide total, fresh every sweep
             if connection.pinged_at is not None:
                 if now - connection.pinged_at > self.ping_timeout_s:
                     connection.transport.abort()  # silent too long: gone
