@@ -70,3 +70,51 @@ def test_versions_only_grow_and_rates_are_positive():
         topic.change_to(views("x"), 5, server_time=0)
     with pytest.raises(ValueError, match="rate above 0"):
         Topic("posts", views(None), per_second=0, render=lambda: views(None))
+
+
+async def test_news_from_another_process_goes_out_as_it_came_and_a_gap_asks_the_store():
+    """The bus hands a hub what another process published: applied at once when this
+    hub holds its base (the publisher's bytes go to the sockets), else from the store."""
+    from eventrunner.cluster.envelope import decode, encode
+
+    publisher, receiver = LiveHub(clock=lambda: 7), LiveHub(clock=lambda: 9)
+    refreshed: list[object] = []
+    stored = {"views": views("stat"), "version": 2}  # what the shared store holds
+
+    async def refresh(envelope) -> None:
+        refreshed.append(envelope)
+        receiver.adopt("show", stored["views"], stored["version"], envelope)
+
+    publisher.add_topic(Topic("show", views(None), version=1))
+    receiver.add_topic(Topic("show", views(None), version=1), refresh=refresh)
+    delivered: list[Change] = []
+    got = asyncio.Event()
+
+    async def crowd(change: Change) -> None:
+        delivered.append(change)
+        got.set()
+
+    receiver.add_sink("crowd", crowd)
+    receiver.start()
+    sent: list[Change] = []
+    publisher.send_to(sent.append)
+    publisher.publish("show", views("stat"))  # v2, on base 1: the receiver holds 1
+    _, envelope = decode(encode(sent[0], origin="a"))
+    await receiver.receive(envelope)
+    await asyncio.wait_for(got.wait(), 5)
+    assert delivered[0].version == 2 and delivered[0].views == views("stat")
+    assert delivered[0].body("public") == sent[0].body("public")  # the publisher's bytes
+    assert delivered[0].server_time == 7  # when the change was made, not received
+    assert receiver.topics["show"].version == 2
+
+    await receiver.receive(envelope)  # old news: nothing happens
+    got.clear()
+    publisher.publish("show", views("card"))  # v3: this one the receiver misses
+    publisher.publish("show", views("quote"))  # v4 on base 3: a gap
+    stored.update(views=views("quote"), version=4)
+    _, gap = decode(encode(sent[-1], origin="a"))
+    await receiver.receive(gap)
+    await asyncio.wait_for(got.wait(), 5)
+    assert refreshed[-1] == gap  # the store was asked, with the news it came for
+    assert delivered[-1].version == 4 and delivered[-1].base == 2 and delivered[-1].views == views("quote")
+    await receiver.stop()

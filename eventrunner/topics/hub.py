@@ -126,6 +126,22 @@ def snapshot_of(version: int, view: dict[str, Any]) -> dict[str, Any]:
     return {"version": version, **view} | {"version": version}
 
 
+def _applied(topic: Topic, envelope: Envelope) -> Change | None:
+    """The change an envelope carries, applied to `topic` (which holds its base); None
+    if the bodies do not read as this protocol's patch messages."""
+    name, base, version, bodies = envelope
+    try:
+        messages = {audience: orjson.loads(bodies[audience]) for audience in AUDIENCES}
+        patches = {audience: messages[audience]["patch"] for audience in AUDIENCES}
+        server_time = int(messages[AUDIENCES[0]]["server_time"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+    if not all(isinstance(patch, dict) for patch in patches.values()):
+        return None
+    views = {audience: mergepatch.apply(topic.views[audience], patches[audience]) for audience in AUDIENCES}
+    return Change(name, base, version, patches, views, server_time, encoded=dict(bodies))
+
+
 Deliver = Callable[[Change], Awaitable[None]]
 # Brings a topic up to date from the store; given the envelope that announced news.
 Refresh = Callable[[Envelope | None], Awaitable[None]]
@@ -201,6 +217,7 @@ class LiveHub:
         self._last_flush: dict[str, float] = {}
         self._refreshes: dict[str, Refresh] = {}
         self._outbox: Callable[[Change], None] | None = None
+        self._catching_up: set[asyncio.Task[None]] = set()
 
     # --- wiring -------------------------------------------------------------------------
 
@@ -249,6 +266,8 @@ class LiveHub:
         self.start()
 
     async def stop(self) -> None:
+        for task in list(self._catching_up):
+            task.cancel()
         for handle in self._flushes.values():
             handle.cancel()
         self._flushes.clear()
@@ -280,12 +299,29 @@ class LiveHub:
     # --- news from other processes ------------------------------------------------------
 
     async def receive(self, envelope: Envelope) -> None:
-        """A change another process published: refresh the topic unless it is old news."""
-        name, _, version, _ = envelope
+        """A change another process published. When this process holds its base, the
+        sockets get it at once, as encoded by the publisher, and the topic's owner
+        catches up from the store afterwards; after a gap, the store comes first."""
+        name, base, version, _ = envelope
         topic = self.topics.get(name)
-        if topic is None or version <= topic.version or name not in self._refreshes:
+        refresh = self._refreshes.get(name)
+        if topic is None or refresh is None or version <= topic.version:
             return
-        await self._refreshes[name](envelope)
+        change = _applied(topic, envelope) if base == topic.version else None
+        if change is None:
+            await refresh(envelope)
+            return
+        topic.views, topic.version = change.views, change.version
+        self._offer(change)
+        catching_up = asyncio.create_task(refresh(None), name=f"refresh-{name}")
+        self._catching_up.add(catching_up)
+        catching_up.add_done_callback(self._caught_up)
+
+    def _caught_up(self, task: asyncio.Task[None]) -> None:
+        self._catching_up.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The next change, or the bus after a reconnect, tries again.
+            log.warning("catching up from the store failed: %r", task.exception())
 
     async def refresh_all(self) -> None:
         """After news may have been missed (the bus was down): every topic from the store."""
