@@ -1,10 +1,12 @@
 """`fanout.py --processes P`: the crowd spread over P server processes that share the
 show through Redis, the command sent to the first; in the same run, one process alone.
 
-What it isolates is the Redis hop: the change is saved and published by the first
-process, and every other one gets it from Redis (one publish, one store read) before it
-writes to its own sockets. All server processes share the server core, as the single
-process has it alone; redis-server runs beside the load generator.
+The change is saved and published by the first process; every other one gets it from
+Redis and writes the publisher's bytes to its own sockets. All server processes share the
+server core that the single process has alone (redis-server runs beside the load
+generator), so `added_p99_ms` (against one process alone) also holds what two processes
+sharing one core cost each other, while `hop_p99_ms` (receiving processes against the
+publishing one, in the same run) is the Redis hop itself.
 """
 
 from __future__ import annotations
@@ -85,13 +87,19 @@ def run_processes(opts: argparse.Namespace, loadgen: Proc, workdir: Path) -> tup
     # The slowest process's p99: at least the p99 over all clients, so never flattering.
     p99 = max((latency.p99 for latency in latencies.values()), default=float("nan"))
     added = p99 - single.p99
-    verdict = "ok" if added <= 10 else "MISSED"
-    print(
-        f"  p99 (slowest process) {p99:.2f} ms; one process alone {single.p99:.2f} ms; "
-        f"added {added:+.2f} ms (target: at most 10 ms) {verdict}"
+    # The hop alone: processes that got the change over Redis against the one that made it,
+    # in the same run (the difference with one process alone also holds the core sharing).
+    publisher = latencies["crowd-0"].p99 if latencies else float("nan")
+    hop = (
+        max((latency.p99 for tag, latency in latencies.items() if tag != "crowd-0"), default=publisher)
+        - publisher
     )
+    verdict = "ok" if hop <= 10 else "MISSED"
+    print(f"  p99 (slowest process) {p99:.2f} ms; one process alone {single.p99:.2f} ms: {added:+.2f} ms")
+    print(f"  the Redis hop: receiving processes' p99 {hop:+.2f} ms over the publishing one's "
+          f"(target: at most 10 ms) {verdict}")  # fmt: skip
     result = (
         f"RESULT processes={opts.processes} clients={opts.clients} p99_ms={p99:.2f} "
-        f"single_p99_ms={single.p99:.2f} added_p99_ms={added:.2f}"
+        f"single_p99_ms={single.p99:.2f} added_p99_ms={added:.2f} hop_p99_ms={hop:.2f}"
     )
     return single, run, result

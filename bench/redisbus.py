@@ -59,7 +59,7 @@ def real_envelope() -> bytes:
     moved = apply_command(state, Next(command="next"), schedule, schedule.plan.start_ms + 90_000)
     change = topic.change_to({a: builder.view(moved, a) for a in AUDIENCES}, state.version + 1, 0)
     assert change is not None
-    return envelope.encode(change, origin="bench")
+    return envelope.encode(change, origin="bench", render=schedule.sha256)
 
 
 async def measure(url: str, payload: bytes, messages: int, subscribers: int) -> float:

@@ -8,10 +8,10 @@ than the servers it measures.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 
-WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+from eventrunner.live.wsframe import accept_key as server_accept_key
+from eventrunner.live.wsframe import read_frame
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -33,7 +33,7 @@ def websocket_key() -> str:
 
 
 def accept_key(key: bytes) -> bytes:
-    return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+    return server_accept_key(key.decode()).encode()
 
 
 def upgrade_request(port: int, path: str) -> bytes:
@@ -78,35 +78,12 @@ def server_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
 
 def parse_frame(buf: bytes | bytearray, pos: int) -> tuple[int, bytes, int] | None:
     """One complete frame at `pos`: (FIN/opcode byte, payload, next pos), or None.
-
-    Unmasks masked frames (the floor server reads client frames with it too).
-    """
-    available = len(buf) - pos
-    if available < 2:
+    The server's own parser (it unmasks what clients send, the floor server's input)."""
+    frame = read_frame(buf, pos, limit=1 << 62)
+    if frame is None:
         return None
-    first, second = buf[pos], buf[pos + 1]
-    length = second & 0x7F
-    head = 2
-    if length == 126:
-        if available < 4:
-            return None
-        length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-        head = 4
-    elif length == 127:
-        if available < 10:
-            return None
-        length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-        head = 10
-    masked = second & 0x80
-    if masked:
-        head += 4
-    end = pos + head + length
-    if len(buf) < end:
-        return None
-    payload = bytes(buf[pos + head : end])
-    if masked:
-        payload = xor_mask(payload, bytes(buf[pos + head - 4 : pos + head]))
-    return first, payload, end
+    opcode, fin, payload, end = frame
+    return (0x80 if fin else 0) | opcode, payload, end
 
 
 def namespace_connect(namespace: str, auth: bytes = b"") -> bytes:

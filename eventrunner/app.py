@@ -66,7 +66,9 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         try:
             opened = await open_show(schedule, store.show, clock(), demo=settings.demo, reset=settings.reset)
         except StoreConflict:
-            # Another process of this show created (or reset) it first: join that one.
+            if settings.reset:
+                raise  # a reset that lost to another writer must say so, not join quietly
+            # Another process of this show created it first: join that one.
             opened = await open_show(schedule, store.show, clock(), demo=settings.demo, reset=False)
         schedule, ref, state, new_show = opened
         secrets = await shared_secrets(redis_store) if redis_store else load_secrets(settings.data_dir)
@@ -106,8 +108,11 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     api.register(app)
     StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
-    node = ClusterNode(redis_store, hub, autopilot, auth, sessions) if redis_store and sessions else None
-    api.problem = (lambda: node.problem) if node else (lambda: None)
+    node = None
+    if redis_store and sessions:
+        render = f"{ref.sha256}@{ref.shift_ms}"  # what this process renders the show from
+        node = ClusterNode(redis_store, hub, autopilot, auth, sessions, render)
+    api.problem = lambda: dispatcher.problem or (node.problem if node else None)
 
     async def start_clock(_: web.Application) -> None:
         if node is not None:

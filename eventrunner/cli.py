@@ -20,11 +20,12 @@ from eventrunner.config import DEMO_SCHEDULE, Settings
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
-from eventrunner.stores.contract import StoreCorrupt, StoreUnavailable
+from eventrunner.stores.contract import StoreConflict, StoreCorrupt, StoreUnavailable
 from eventrunner.stores.file import DataDirLocked
 from eventrunner.web.listener import CappedSite, connection_limits
 
-EXIT_PROBLEMS = 2
+EXIT_PROBLEMS = 2  # bad input: starting again will not help
+EXIT_RESTART = 3  # start again: the show changed under this process
 LISTEN_BACKLOG = 4096
 GC_THRESHOLDS = (100_000, 50, 50)
 # After the shutdown hooks ask every socket to close, how long a request (a websocket is
@@ -91,6 +92,8 @@ async def _serve(settings: Settings) -> int:
         raise
     # Before "ready": whoever waits for it may stop the server at once.
     stop = asyncio.Event()
+    # Another process reopened the show with another schedule: restart to take it up.
+    server.dispatcher.on_stale(stop.set)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
@@ -119,6 +122,9 @@ async def _serve(settings: Settings) -> int:
     print("  ready", flush=True)
     await stop.wait()
     await runner.cleanup()
+    if server.dispatcher.problem:
+        print(f"eventrunner serve: {server.dispatcher.problem}", file=sys.stderr)
+        return EXIT_RESTART
     return 0
 
 
@@ -169,7 +175,7 @@ def serve(args: argparse.Namespace, argv: list[str]) -> int:
         return runner(_serve(settings))
     except ScheduleError as error:
         print("\n".join(error.lines()), file=sys.stderr)
-    except (DataDirInUse, DataDirLocked, StoreCorrupt, StoreUnavailable) as error:
+    except (DataDirInUse, DataDirLocked, StoreCorrupt, StoreUnavailable, StoreConflict) as error:
         print(f"eventrunner serve: {error}", file=sys.stderr)
     return EXIT_PROBLEMS
 

@@ -298,3 +298,33 @@ async def test_the_console_says_degraded_while_redis_is_down_and_recovers(browse
         await expect(console.locator("[data-command=next]").first).to_be_enabled()
     finally:
         server.kill()
+
+
+async def test_a_show_reopened_with_an_edited_schedule_sends_the_old_processes_to_restart(two, tmp_path):
+    a, b = two
+    b.kill()
+    schedule = tmp_path / "day.yaml"
+    schedule.write_text(schedule.read_text().replace("title: Closing", "title: Closing words"))
+    b.start()  # carries the show over to the edited schedule, in Redis
+    # A renders with the old schedule: it must neither save over the new show nor serve it.
+    assert a.process.wait(timeout=10) == 3
+    assert "reopened with another schedule" in a.log_after_exit()
+    status, _ = await post(b.url, {"command": "hold"})
+    assert status == 200
+    assert "Closing words" in str((await show(b.url))["rundown"])
+
+
+async def test_a_store_that_lost_the_show_gets_it_back_from_the_processes(two, redis_server):  # noqa: F811
+    a, b = two
+    status, answer = await post(a.url, {"command": "hold"})
+    assert status == 200
+    version = answer["version"]
+    flush = await asyncio.create_subprocess_exec("redis-cli", "-p", str(redis_server.port), "flushall")
+    assert await flush.wait() == 0  # Redis restarted without its file, say
+    status, answer = await post(b.url, {"command": "resume"})
+    assert status == 200 and answer["version"] == version + 1  # versions never go back
+
+    async def both_agree() -> bool:
+        return (await show(a.url))["version"] == (await show(b.url))["version"] == version + 1
+
+    await wait_until(both_agree, 5, "both processes on the restored show")

@@ -99,7 +99,7 @@ async def test_news_from_another_process_goes_out_as_it_came_and_a_gap_asks_the_
     sent: list[Change] = []
     publisher.send_to(sent.append)
     publisher.publish("show", views("stat"))  # v2, on base 1: the receiver holds 1
-    _, envelope = decode(encode(sent[0], origin="a"))
+    _, _, envelope = decode(encode(sent[0], origin="a", render="day@0"))
     await receiver.receive(envelope)
     await asyncio.wait_for(got.wait(), 5)
     assert delivered[0].version == 2 and delivered[0].views == views("stat")
@@ -112,7 +112,7 @@ async def test_news_from_another_process_goes_out_as_it_came_and_a_gap_asks_the_
     publisher.publish("show", views("card"))  # v3: this one the receiver misses
     publisher.publish("show", views("quote"))  # v4 on base 3: a gap
     stored.update(views=views("quote"), version=4)
-    _, gap = decode(encode(sent[-1], origin="a"))
+    _, _, gap = decode(encode(sent[-1], origin="a", render="day@0"))
     await receiver.receive(gap)
     await asyncio.wait_for(got.wait(), 5)
     assert refreshed[-1] == gap  # the store was asked, with the news it came for

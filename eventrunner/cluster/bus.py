@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from eventrunner.cluster import envelope
 from eventrunner.topics.hub import Change, LiveHub
@@ -26,11 +26,15 @@ log = logging.getLogger(__name__)
 
 RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)  # between attempts to subscribe again
 LISTEN_WAIT_S = 1.0
+RECONCILE_S = 2.0  # how often a process reads the store for changes pub/sub did not bring
+PUBLISH_ATTEMPTS = 3
+DRAIN_S = 1.0  # at stop, how long queued changes may take to go out
 
 
 class ChangeBus:
-    def __init__(self, client: aioredis.Redis, channel: str, hub: LiveHub) -> None:
+    def __init__(self, client: aioredis.Redis, channel: str, hub: LiveHub, render: str) -> None:
         self.client = client
+        self.render = render  # what this process renders topics from (envelope.encode)
         self.channel = channel
         self.hub = hub
         self.origin = secrets.token_hex(8)  # this process: its own changes are not news
@@ -48,7 +52,7 @@ class ChangeBus:
         self._handlers[channel] = handler
 
     def send(self, change: Change) -> None:
-        self._outgoing.put_nowait(envelope.encode(change, self.origin))
+        self._outgoing.put_nowait(envelope.encode(change, self.origin, self.render))
 
     async def start(self) -> None:
         self._tasks = [
@@ -60,6 +64,9 @@ class ChangeBus:
         await self._subscribed.wait()
 
     async def stop(self) -> None:
+        # Changes saved but not yet announced go out first, if Redis lets them.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outgoing.join(), DRAIN_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -69,11 +76,17 @@ class ChangeBus:
     async def _publish(self) -> None:
         while True:
             raw = await self._outgoing.get()
-            try:
-                await self.client.publish(self.channel, raw)
-            except (RedisError, OSError) as error:
-                # Saved already: the others refresh from the store when they reconnect.
-                log.warning("bus: could not publish a change: %s", error)
+            for attempt in range(PUBLISH_ATTEMPTS):
+                try:
+                    await self.client.publish(self.channel, raw)
+                    break
+                except Exception as error:  # the task must live on, whatever one publish meets
+                    if attempt == PUBLISH_ATTEMPTS - 1:
+                        # Saved already: the others find it when they next read the store.
+                        log.warning("bus: could not publish a change: %s", error)
+                    else:
+                        await asyncio.sleep(RETRY_S[attempt])
+            self._outgoing.task_done()
 
     async def _listen(self) -> None:
         attempt = 0
@@ -86,10 +99,16 @@ class ChangeBus:
                 self.connected, self.problem, attempt = True, None, 0
                 self._subscribed.set()
                 log.info("bus: following %s", self.channel)
+                checked = time.monotonic()
                 while True:
                     # A bounded wait: the client's health checks (PING) run between waits,
                     # so a connection that died silently is found within seconds.
                     message = await pubsub.get_message(timeout=LISTEN_WAIT_S)
+                    if time.monotonic() - checked >= RECONCILE_S:
+                        # Pub/sub may have lost a change (a publish that failed, one sent
+                        # before we subscribed): the store is the truth, read it now and then.
+                        await self.hub.refresh_all()
+                        checked = time.monotonic()
                     if message is not None and message.get("type") == "message":
                         channel = message["channel"]
                         handler = self._handlers.get(
@@ -112,9 +131,9 @@ class ChangeBus:
 
     async def _receive(self, raw: bytes) -> None:
         try:
-            origin, news = envelope.decode(raw)
+            origin, render, news = envelope.decode(raw)
         except envelope.BadEnvelope as error:
             log.warning("bus: ignored a message on %s: %s", self.channel, error)
             return
         if origin != self.origin:
-            await self.hub.receive(news)
+            await self.hub.receive(news, same_render=render == self.render)

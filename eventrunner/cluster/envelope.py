@@ -15,10 +15,13 @@ class BadEnvelope(ValueError):
     """What came over the bus is not a change this version understands."""
 
 
-def encode(change: Change, origin: str) -> bytes:
+def encode(change: Change, origin: str, render: str) -> bytes:
+    """`render` names what the bodies were rendered from (the schedule and its shift):
+    another process writes them to its sockets only if it renders from the same."""
     bodies = [change.body(audience) for audience in AUDIENCES]
     header = {
         "origin": origin,
+        "render": render,
         "topic": change.topic,
         "base": change.base,
         "version": change.version,
@@ -28,8 +31,8 @@ def encode(change: Change, origin: str) -> bytes:
     return orjson.dumps(header) + b"\n" + b"".join(bodies)
 
 
-def decode(raw: bytes) -> tuple[str, Envelope]:
-    """(the publishing process, the envelope); raises BadEnvelope."""
+def decode(raw: bytes) -> tuple[str, str, Envelope]:
+    """(the publishing process, what it rendered from, the envelope); raises BadEnvelope."""
     head, newline, rest = raw.partition(b"\n")
     try:
         header: Any = orjson.loads(head)
@@ -37,11 +40,12 @@ def decode(raw: bytes) -> tuple[str, Envelope]:
         raise BadEnvelope(f"the header is not JSON: {error}") from None
     if not newline or not isinstance(header, dict):
         raise BadEnvelope("no header")
-    origin, topic, base, version, lengths = (
-        header.get(key) for key in ("origin", "topic", "base", "version", "lengths")
+    origin, render, topic, base, version, lengths = (
+        header.get(key) for key in ("origin", "render", "topic", "base", "version", "lengths")
     )
     if not (
         isinstance(origin, str)
+        and isinstance(render, str)
         and isinstance(topic, str)
         and all(isinstance(n, int) and not isinstance(n, bool) for n in (base, version))
         and isinstance(lengths, list)
@@ -55,4 +59,4 @@ def decode(raw: bytes) -> tuple[str, Envelope]:
     for audience, length in zip(AUDIENCES, lengths, strict=True):
         bodies[audience] = rest[start : start + length]
         start += length
-    return origin, (topic, base, version, bodies)
+    return origin, render, (topic, base, version, bodies)

@@ -59,6 +59,7 @@ class LeaderLease:
         self._renew = client.register_script(RENEW)
         self._release = client.register_script(RELEASE)
         self._task: asyncio.Task[None] | None = None
+        self._gaining: asyncio.Task[None] | None = None
 
     @property
     def leading(self) -> bool:
@@ -68,10 +69,11 @@ class LeaderLease:
         self._task = asyncio.create_task(self._run(), name="leader-lease")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._gaining):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.leading:
             self._step_down("stopping")
             # Let another process take over now rather than when the lease runs out.
@@ -103,14 +105,9 @@ class LeaderLease:
         if epoch:
             self.epoch, self._valid_until = epoch, asked_at + self.lease_ms / 1000
             log.info("leader: this process leads (epoch %d): it runs the clock", epoch)
-            try:
-                await self.on_gain()
-            except Exception:
-                # Could not take up the clock (the store is unreachable?): let another try.
-                log.exception("leader: could not take over; stepping down")
-                self._step_down("taking over failed")
-                with contextlib.suppress(RedisError, OSError):
-                    await self._release(keys=[self.key], args=[self.holder])
+            # In a task of its own: taking over may wait for the store, and the lease
+            # must go on being renewed meanwhile.
+            self._gaining = asyncio.create_task(self.on_gain(), name="leader-take-over")
 
     def _step_down(self, why: str) -> None:
         log.warning("leader: this process no longer leads (%s)", why)

@@ -20,8 +20,9 @@ class ClusterNode:
         autopilot: Autopilot,
         auth: ProducerAuth,
         sessions: RedisSessions,
+        render: str,
     ) -> None:
-        self.bus = ChangeBus(store.client, f"{store.prefix}changes", hub)
+        self.bus = ChangeBus(store.client, f"{store.prefix}changes", hub, render)
         # A sign-out at any process closes that session's consoles here too.
         self.bus.listen(sessions.channel, lambda key: auth.signed_out(key.decode()))
         self.lease = LeaderLease(store.client, store.prefix, on_gain=autopilot.start, on_loss=autopilot.stop)

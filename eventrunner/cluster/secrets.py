@@ -7,9 +7,10 @@ import os
 import secrets
 
 from eventrunner.config import SECRET_NAMES, Secret, Secrets
-from eventrunner.stores.redis import RedisStore
+from eventrunner.stores.redis import RedisStore, unavailable_on_redis_errors
 
 
+@unavailable_on_redis_errors
 async def shared_secrets(store: RedisStore) -> Secrets:
     found: dict[str, Secret] = {}
     for field, (name, env) in SECRET_NAMES.items():

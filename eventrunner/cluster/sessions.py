@@ -61,9 +61,13 @@ class RedisSessions:
         try:
             if not await self.client.hdel(self.key, key):
                 return False
-            await self.client.publish(self.channel, key)
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis cannot be reached to sign out: {error}") from error
+        try:
+            await self.client.publish(self.channel, key)
+        except (RedisError, OSError) as error:
+            # Ended all the same: other processes find out when its consoles next command.
+            self.problems.note("sessions: could not announce a sign-out: %s", error)
         return True
 
     async def _prune(self) -> None:

@@ -13,6 +13,7 @@ import sys
 import time
 
 RESTART_PAUSE_S = 1.0
+EXIT_PROBLEMS = 2  # as `eventrunner serve` exits on bad input
 
 
 def worker_command(argv: list[str]) -> list[str]:
@@ -51,8 +52,12 @@ def run_workers(argv: list[str], count: int) -> int:
                 continue
             if stopping:
                 continue
+            if code == EXIT_PROBLEMS:  # a bad schedule or setting: another start fails alike
+                print(f"eventrunner: worker {worker.pid} could not start; stopping all", flush=True)
+                stop(signal.SIGTERM, None)
+                continue
             print(f"eventrunner: worker {worker.pid} exited with {code}; starting another", flush=True)
             time.sleep(RESTART_PAUSE_S)  # a worker that cannot start must not spin
             workers[index] = subprocess.Popen(command)
         if stopping and all(worker.poll() is not None for worker in workers):
-            return 0
+            return EXIT_PROBLEMS if any(worker.returncode == EXIT_PROBLEMS for worker in workers) else 0

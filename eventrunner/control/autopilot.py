@@ -82,6 +82,8 @@ class Autopilot:
         )
 
     async def _fire(self) -> None:
+        if not self.running:
+            return  # stopped (another process leads) after this job was due
         try:
             await self.dispatcher.dispatch(Advance(), source="autopilot", fence=self.fence())
         except Exception:

@@ -23,11 +23,14 @@ from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
 from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
 from eventrunner.stores.contract import (
+    LeaseLost,
     ScheduleRef,
     ShowStore,
     StoreConflict,
+    StoreCorrupt,
     StoredShow,
     StoreUnavailable,
+    same_run,
 )
 from eventrunner.topics.hub import Envelope, LiveHub, Topic
 
@@ -80,6 +83,8 @@ class Dispatcher:
         )
         self._lock = asyncio.Lock()
         self._on_change: list[Callable[[ShowState], None]] = []
+        self._on_stale: list[Callable[[], None]] = []
+        self.problem: str | None = None  # why this process cannot run the show, if it cannot
 
     @property
     def views(self) -> dict[Audience, dict[str, Any]]:
@@ -108,12 +113,18 @@ class Dispatcher:
                 try:
                     record = StoredShow(schedule=self.ref, state=new_state)
                     await self.store.save(record, self.state.version, fence=fence)
+                except LeaseLost as error:
+                    raise ShowNotSaved(f"nothing changed: {error}") from error
                 except StoreConflict as error:
-                    if fence is None and self.store.shared:
+                    if self.store.shared:
                         continue  # another process saved first: read it, and try again
                     raise ShowNotSaved(f"nothing changed: {error}") from error
                 except StoreUnavailable as error:
-                    raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
+                    # Redis may have run the write before the answer was lost: the next
+                    # catch-up (or the bus's) shows which.
+                    raise ShowNotSaved(
+                        f"the show may not have been saved ({error}); check it before you press again"
+                    ) from error
                 except Exception as error:
                     log.exception("could not save v%d", new_state.version)
                     raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
@@ -139,12 +150,41 @@ class Dispatcher:
     async def _catch_up(self, envelope: Envelope | None) -> None:
         try:
             stored = await self.store.load()
-        except StoreUnavailable as error:
+        except (StoreUnavailable, StoreCorrupt) as error:
             raise ShowNotSaved(f"the show cannot be read now, nothing changed: {error}") from error
-        if stored is None or stored.state.version <= self.state.version:
+        if stored is not None and not same_run(stored.schedule, self.ref):
+            # Another process reopened the show (--reset, an edited schedule): this one
+            # would render and save it with the schedule it started with.
+            self.problem = "the show was reopened with another schedule: this process must restart"
+            for callback in self._on_stale:
+                callback()
+            raise ShowNotSaved(f"nothing changed: {self.problem}")
+        if stored is None or stored.state.version < self.state.version:
+            await self._restore(stored)
+            return
+        if stored.state.version == self.state.version:
             return
         self._take(stored.state)
         self.hub.adopt(SHOW_TOPIC, self._views(stored.state), stored.state.version, envelope)
+
+    async def _restore(self, stored: StoredShow | None) -> None:
+        """The shared store went back (Redis lost data, or was emptied): put back the show
+        this process holds, unless another process is quicker with a newer one."""
+        had = "nothing" if stored is None else f"v{stored.state.version}"
+        log.error(
+            "the shared store holds %s, older than this process's v%d: restoring it", had, self.state.version
+        )
+        try:
+            record = StoredShow(schedule=self.ref, state=self.state)
+            await self.store.save(record, None if stored is None else stored.state.version)
+        except StoreConflict:
+            pass  # someone else wrote meanwhile: the next catch-up reads theirs
+        except StoreUnavailable as error:
+            raise ShowNotSaved(f"the show cannot be saved now, nothing changed: {error}") from error
+
+    def on_stale(self, callback: Callable[[], None]) -> None:
+        """`callback()` runs when another process reopened the show under this one."""
+        self._on_stale.append(callback)
 
     def _take(self, state: ShowState) -> None:
         self.state = state

@@ -104,7 +104,7 @@ class ProducerNamespace(TopicNamespace):
         super().__init__("/producer", hub)
         self.dispatcher = dispatcher
         self.auth = auth
-        # sid -> its session's key (API-token sockets have none)
+        # sid -> the session it signed in with (API-token sockets have none)
         self._sessions: dict[str, str] = {}
         auth.on_sign_out(self._close_session)
 
@@ -113,7 +113,7 @@ class ProducerNamespace(TopicNamespace):
         if not check.producer:
             raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
         if check.session is not None:
-            self._sessions[sid] = session_key(check.session)
+            self._sessions[sid] = check.session
         try:
             await super().on_connect(sid, environ, auth)
         except BaseException:
@@ -127,11 +127,16 @@ class ProducerNamespace(TopicNamespace):
         self._sessions.pop(sid, None)
 
     async def _close_session(self, key: str) -> None:
-        for sid in [sid for sid, owner in self._sessions.items() if owner == key]:
+        for sid in [sid for sid, owner in self._sessions.items() if session_key(owner) == key]:
             del self._sessions[sid]
             await self.disconnect(sid)
 
     async def on_command(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
+        session = self._sessions.get(sid)
+        if session is not None and not await self.auth.sessions.is_live(session):
+            # Signed out where this process did not hear of it (a missed announcement).
+            await self._close_session(session_key(session))
+            return {"ok": False, "error": "this console's session has ended: sign in again"}
         try:
             version = await self.dispatcher.dispatch_payload(data, source=f"console:{sid[:6]}")
         except VersionConflict as error:

@@ -43,6 +43,16 @@ class StoreConflict(Exception):
     """Another writer saved a newer version first, or the writer's lease has passed."""
 
 
+class LeaseLost(StoreConflict):
+    """A fenced write from a leader whose lease has passed to another process."""
+
+
+def same_run(stored: ScheduleRef, mine: ScheduleRef) -> bool:
+    """Whether a stored show was opened with the schedule (and demo shift) this process
+    runs: only then may it render and save that show."""
+    return (stored.sha256, stored.shift_ms, stored.demo) == (mine.sha256, mine.shift_ms, mine.demo)
+
+
 class StoreCorrupt(Exception):
     """The stored record cannot be read; it is left in place for a human to look at."""
 

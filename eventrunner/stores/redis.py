@@ -10,15 +10,25 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import orjson
 import redis.asyncio as aioredis
 from pydantic import ValidationError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from eventrunner.stores.contract import Record, StoreConflict, StoreCorrupt, StoredShow, StoreUnavailable
+from eventrunner.stores.contract import (
+    LeaseLost,
+    Record,
+    StoreConflict,
+    StoreCorrupt,
+    StoredShow,
+    StoreUnavailable,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -91,6 +101,9 @@ def connect(url: str) -> aioredis.Redis:
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=SOCKET_TIMEOUT_S,
         health_check_interval=10,
+        # Never run a command twice: a compare-and-set retried after its answer was lost
+        # would look like a conflict with itself.
+        retry=Retry(NoBackoff(), 0),
     )
 
 
@@ -135,7 +148,7 @@ class RedisShowStore:
         if not saved:
             stored = stored.decode() if isinstance(stored, bytes) else str(stored)
             if stored == "fence":
-                raise StoreConflict(f"the leader lease has moved past epoch {fence}")
+                raise LeaseLost(f"the leader lease has moved past epoch {fence}")
             raise StoreConflict(f"stored version is {stored or None}, expected {expected_version}")
 
 
@@ -246,11 +259,10 @@ class RedisStore:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    """Where Redis is, for messages and logs: never its password."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _record(kind: str, record_id: str, fields: dict[bytes, bytes]) -> Record | None:

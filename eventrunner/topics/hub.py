@@ -298,14 +298,18 @@ class LiveHub:
 
     # --- news from other processes ------------------------------------------------------
 
-    async def receive(self, envelope: Envelope) -> None:
-        """A change another process published. When this process holds its base, the
-        sockets get it at once, as encoded by the publisher, and the topic's owner
-        catches up from the store afterwards; after a gap, the store comes first."""
+    async def receive(self, envelope: Envelope, same_render: bool = True) -> None:
+        """A change another process published. When this process holds its base (and
+        renders from what the publisher did), the sockets get it at once, as encoded by
+        the publisher, and the topic's owner catches up from the store afterwards; after
+        a gap, the store comes first."""
         name, base, version, _ = envelope
         topic = self.topics.get(name)
         refresh = self._refreshes.get(name)
         if topic is None or refresh is None or version <= topic.version:
+            return
+        if not same_render:
+            await refresh(None)  # its bytes are not for our sockets
             return
         change = _applied(topic, envelope) if base == topic.version else None
         if change is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,8 +12,11 @@ from aiohttp import web
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.views import Audience
+from eventrunner.stores.contract import StoreUnavailable
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
 from eventrunner.web.rendering import Pages, event_time_formatter
+
+log = logging.getLogger(__name__)
 
 
 def _refuse_cross_site(request: web.Request) -> None:
@@ -66,9 +70,15 @@ class PageRoutes:
         password = form.get("password")
         # Only wrong passwords (and API tokens) spend the budget; once it is spent, nobody
         # signs in from that address until it refills (else a correct guess would get in).
-        attempt = await self.auth.sign_in(
-            password if isinstance(password, str) else "", request.remote or "unknown"
-        )
+        try:
+            attempt = await self.auth.sign_in(
+                password if isinstance(password, str) else "", request.remote or "unknown"
+            )
+        except StoreUnavailable:
+            error = (
+                "Signing in is not possible right now (the server cannot reach its store); try again shortly."
+            )
+            return self.pages.render("login.html", status=503, error=error, **self._context("public"))
         if attempt.retry_after > 0:
             error = f"Too many wrong passwords; try again in {math.ceil(attempt.retry_after)} s."
             return self.pages.render("login.html", status=429, error=error, **self._context("public"))
@@ -87,7 +97,11 @@ class PageRoutes:
         _refuse_cross_site(request)
         # Ends the session on the server and closes its consoles: a copy of the cookie
         # is worth nothing from here on.
-        await self.auth.sign_out(request.cookies.get(SESSION_COOKIE))
+        try:
+            await self.auth.sign_out(request.cookies.get(SESSION_COOKIE))
+        except StoreUnavailable:
+            # The browser forgets the cookie all the same; the session ends with its age.
+            log.warning("sign-out: the store cannot be reached; the session stays live on the server")
         response = web.HTTPSeeOther("/producer")
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response
