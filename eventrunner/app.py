@@ -11,6 +11,7 @@ from aiohttp import web
 
 from eventrunner.access.auth import SESSION_MAX_AGE_S, ProducerAuth
 from eventrunner.access.connections import ConnectionLimits
+from eventrunner.checkins.desk import CheckinDesk
 from eventrunner.cluster.node import ClusterNode
 from eventrunner.cluster.secrets import shared_secrets
 from eventrunner.cluster.sessions import RedisSessions
@@ -25,6 +26,7 @@ from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
+from eventrunner.web.checkins import CheckinRoutes
 from eventrunner.web.middleware import (
     behind_proxy,
     body_timeout,
@@ -52,6 +54,7 @@ class Server:
     realtime: Realtime
     secrets: Secrets
     new_show: bool
+    desk: CheckinDesk
 
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
@@ -106,6 +109,9 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     PageRoutes(dispatcher, auth, Pages()).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
+    desk = CheckinDesk(store.collections, hub, clock)
+    await desk.refresh(None)  # what was submitted and decided before this start
+    CheckinRoutes(desk, auth).register(app)
     StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
     node = None
@@ -128,4 +134,4 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
 
     app.on_startup.append(start_clock)
     app.on_cleanup.append(stop_clock)
-    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show)
+    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show, desk)

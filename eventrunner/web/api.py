@@ -30,6 +30,19 @@ def error_response(status: int, message: str, **headers: str) -> web.Response:
     return json_response({"error": message}, status=status, **headers)
 
 
+async def producer_refusal(auth: ProducerAuth, request: web.Request, why: str) -> web.Response | None:
+    """None for a producer; else 401, or 429 while failed sign-ins have spent the
+    budget of this address (then even the right token waits)."""
+    check = await auth.check_request(request)
+    if check.retry_after > 0:
+        wait = str(math.ceil(check.retry_after))
+        message = f"too many failed sign-ins; try again in {wait} s"
+        return error_response(429, message, **{"Retry-After": wait})
+    if not check.producer:
+        return error_response(401, why, **{"WWW-Authenticate": "Bearer"})
+    return None
+
+
 class ApiRoutes:
     def __init__(self, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
         self.dispatcher = dispatcher
@@ -56,16 +69,7 @@ class ApiRoutes:
         return json_response({**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()})
 
     async def _refusal(self, request: web.Request, why: str) -> web.Response | None:
-        """None for a producer; else 401, or 429 while failed sign-ins have spent the
-        budget of this address (then even the right token waits)."""
-        check = await self.auth.check_request(request)
-        if check.retry_after > 0:
-            wait = str(math.ceil(check.retry_after))
-            message = f"too many failed sign-ins; try again in {wait} s"
-            return error_response(429, message, **{"Retry-After": wait})
-        if not check.producer:
-            return error_response(401, why, **{"WWW-Authenticate": "Bearer"})
-        return None
+        return await producer_refusal(self.auth, request, why)
 
     async def post_command(self, request: web.Request) -> web.Response:
         refused = await self._refusal(request, "sign in as a producer or send Authorization: Bearer <token>")

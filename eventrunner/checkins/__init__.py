@@ -1,0 +1,1 @@
+"""Local actions and live check-ins: hosting an action, checking in from it, moderation."""

@@ -1,0 +1,256 @@
+"""The check-in desk: actions hosts submit, the check-ins they post from them, what
+producers decide, and the `checkins` topic everyone follows.
+
+Every write goes to the store first (an answer of 201 means it is kept), then the topic
+is published from what the store holds. The desk keeps a projection of the store in
+memory (approved actions, the latest approved check-ins, what waits for a producer) so
+views never read the store; with several processes, a process that hears of a change
+reads the projection again from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventrunner.checkins.forms import ActionForm, CheckinForm
+from eventrunner.checkins.places import FIELD_OFFICES_BY_ID
+from eventrunner.checkins.screening import hold_reasons
+from eventrunner.core.views import Audience
+from eventrunner.stores.contract import Collections, Record
+from eventrunner.topics.hub import Envelope, LiveHub, Topic
+
+TOPIC = "checkins"
+ACTION, CHECKIN, LINK = "action", "checkin", "checkin-link"
+PENDING, APPROVED, REJECTED, HIDDEN = "pending", "approved", "rejected", "hidden"
+FEED_SIZE = 30  # check-ins a page or an overlay holds
+LISTED = 5000  # records read back at most per kind and status
+IDEMPOTENCY_TTL_S = 24 * 3600
+# decision -> (the status it acts on, the status it gives)
+CHECKIN_DECISIONS = {
+    "approve": (PENDING, APPROVED),
+    "reject": (PENDING, REJECTED),
+    "hide": (APPROVED, HIDDEN),
+}
+VERSIONS = "topic-versions"  # the store counter that numbers the topic's versions
+
+
+def link_key(token: str) -> str:
+    """What the store keeps of a check-in link: its hash (the store alone is no link)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Projection:
+    """What the topic shows, as last read from the store."""
+
+    actions: dict[str, Record] = field(default_factory=dict)  # approved
+    feed: list[Record] = field(default_factory=list)  # approved check-ins, newest first
+    pending_actions: list[Record] = field(default_factory=list)
+    pending_checkins: list[Record] = field(default_factory=list)
+
+
+class CheckinDesk:
+    def __init__(self, collections: Collections, hub: LiveHub, clock: Callable[[], int]) -> None:
+        self.collections = collections
+        self.hub = hub
+        self.clock = clock
+        self.seen = Projection()
+        self.topic = hub.add_topic(Topic(TOPIC, self._views(), version=0), refresh=self.refresh)
+
+    # --- reading the store -------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read the projection from the store (at start, and when another process changed it)."""
+        records = self.collections.records
+        approved = await records(ACTION, APPROVED, LISTED)
+        checkins = await records(CHECKIN, APPROVED, LISTED)
+        self.seen = Projection(
+            actions={record.id: record for record in approved},
+            feed=sorted(checkins, key=lambda r: r.created_ms, reverse=True)[:FEED_SIZE],
+            pending_actions=await records(ACTION, PENDING, LISTED),
+            pending_checkins=await records(CHECKIN, PENDING, LISTED),
+        )
+
+    async def version(self) -> int:
+        return (await self.collections.counts(VERSIONS)).get(TOPIC, 0)
+
+    async def refresh(self, envelope: Envelope | None) -> None:
+        await self.load()
+        self.hub.adopt(TOPIC, self._views(), await self.version(), envelope)
+
+    async def _publish(self) -> None:
+        await self.load()
+        version = await self.collections.add(VERSIONS, TOPIC, 1)
+        self.hub.publish(TOPIC, self._views(), version)
+
+    # --- actions -----------------------------------------------------------------------
+
+    async def submit_action(self, form: ActionForm, idempotency_key: str | None) -> Record:
+        record_id = secrets.token_urlsafe(9)
+        if idempotency_key:
+            earlier = await self.collections.remember_once(
+                f"action:{idempotency_key}", record_id, IDEMPOTENCY_TTL_S
+            )
+            if earlier is not None:
+                found = await self.collections.get(ACTION, earlier)
+                if found is not None:
+                    return found  # the same submission again: nothing new
+                record_id = earlier  # the first try was cut short before it was kept
+        await self.collections.insert(ACTION, record_id, PENDING, form.record(), self.clock())
+        await self._publish()
+        stored = await self.collections.get(ACTION, record_id)
+        assert stored is not None
+        return stored
+
+    async def decide_action(self, action_id: str, decision: str) -> tuple[Record, str | None] | None:
+        """approve / reject / trust a pending (or, for trust, approved) action; returns it
+        and, on approval, the check-in link's token (shown once). None if it cannot."""
+        token = None
+        if decision == "approve":
+            token = secrets.token_urlsafe(24)
+            found = await self.collections.get(ACTION, action_id)
+            if found is None or found.status != PENDING:
+                return None
+            await self.collections.insert(
+                LINK, link_key(token), APPROVED, {"action": action_id}, self.clock()
+            )
+            changed = await self.collections.update(
+                ACTION, action_id, self.clock(), status=APPROVED, expected_status=PENDING
+            )
+        elif decision == "reject":
+            changed = await self.collections.update(
+                ACTION, action_id, self.clock(), status=REJECTED, expected_status=PENDING
+            )
+        else:  # trust: the host's check-in text goes on without waiting, unless screening holds it
+            found = await self.collections.get(ACTION, action_id)
+            if found is None or found.status != APPROVED:
+                return None
+            changed = await self.collections.update(
+                ACTION, action_id, self.clock(), body={**found.body, "trusted": True}
+            )
+        if changed is None:
+            return None
+        await self._publish()
+        return changed, token
+
+    # --- check-ins ---------------------------------------------------------------------
+
+    async def action_of_link(self, token: str) -> Record | None:
+        link = await self.collections.get(LINK, link_key(token))
+        if link is None:
+            return None
+        action = await self.collections.get(ACTION, str(link.body["action"]))
+        return action if action is not None and action.status == APPROVED else None
+
+    async def submit_checkin(self, action: Record, form: CheckinForm, idempotency_key: str | None) -> Record:
+        record_id = secrets.token_urlsafe(9)
+        if idempotency_key:
+            earlier = await self.collections.remember_once(
+                f"checkin:{action.id}:{idempotency_key}", record_id, IDEMPOTENCY_TTL_S
+            )
+            if earlier is not None:
+                found = await self.collections.get(CHECKIN, earlier)
+                if found is not None:
+                    return found
+                record_id = earlier
+        reasons = hold_reasons(form.message)
+        status = APPROVED if action.body.get("trusted") and not reasons else PENDING
+        body = {
+            "action": action.id,
+            "headcount": form.headcount,
+            "message": form.message,
+            "held_for": reasons,
+        }
+        await self.collections.insert(CHECKIN, record_id, status, body, self.clock())
+        await self._publish()
+        stored = await self.collections.get(CHECKIN, record_id)
+        assert stored is not None
+        return stored
+
+    async def decide_checkin(self, checkin_id: str, decision: str) -> Record | None:
+        expected, status = {
+            "approve": (PENDING, APPROVED),
+            "reject": (PENDING, REJECTED),
+            "hide": (APPROVED, HIDDEN),
+        }[decision]
+        changed = await self.collections.update(
+            CHECKIN, checkin_id, self.clock(), status=status, expected_status=expected
+        )
+        if changed is not None:
+            await self._publish()
+        return changed
+
+    # --- what people see ---------------------------------------------------------------
+
+    def public_actions(self) -> list[dict[str, Any]]:
+        return [public_action(record) for record in self.seen.actions.values()]
+
+    def public_feed(self) -> list[dict[str, Any]]:
+        return [item for record in self.seen.feed if (item := self._public_checkin(record)) is not None]
+
+    def _public_checkin(self, record: Record) -> dict[str, Any] | None:
+        action = self.seen.actions.get(str(record.body.get("action")))
+        if action is None:
+            return None  # its action is no longer listed
+        # City level only: never the venue, never who posted it.
+        return {
+            "id": record.id,
+            "action": action.id,
+            "title": action.body["title"],
+            "city": action.body["city"],
+            "state": action.body["state"],
+            "headcount": record.body["headcount"],
+            "message": record.body["message"],
+            "at": record.created_ms,
+        }
+
+    def _views(self) -> dict[Audience, dict[str, Any]]:
+        feed = self.public_feed()
+        latest: dict[str, int] = {}
+        for item in reversed(feed):  # oldest first: the newest headcount of each action wins
+            latest[item["action"]] = item["headcount"]
+        public = {
+            "actions": self.public_actions(),
+            "feed": feed,
+            "totals": {
+                "actions": len(self.seen.actions),
+                "live": len(latest),
+                "people": sum(latest.values()),
+            },
+        }
+        producer = {
+            **public,
+            "pending": {
+                "actions": [producer_action(record) for record in self.seen.pending_actions],
+                "checkins": [{"id": r.id, **r.body, "at": r.created_ms} for r in self.seen.pending_checkins],
+            },
+        }
+        return {"producer": producer, "public": public}
+
+
+def public_action(record: Record) -> dict[str, Any]:
+    """An approved action as anyone may see it: never its host's contact."""
+    body = record.body
+    office = FIELD_OFFICES_BY_ID.get(body.get("field_office") or "")
+    return {
+        "id": record.id,
+        "title": body["title"],
+        "type": body["type"],
+        "venue": body["venue"],
+        "city": body["city"],
+        "state": body["state"],
+        "field_office": office.name if office else None,
+        "detention_center": body.get("detention_center"),
+        "starts_at": body["starts_ms"],
+        "ends_at": body["ends_ms"],
+        "timezone": body["timezone"],
+        "description": body["description"],
+    }
+
+
+def producer_action(record: Record) -> dict[str, Any]:
+    return {**public_action(record), "contact": record.body["contact"], "status": record.status}

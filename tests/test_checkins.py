@@ -1,0 +1,178 @@
+"""Hosting an action and checking in from it, through the API: validation, what waits for
+a producer, what the public sees (never a host's contact), moderation over both socket
+endpoints, idempotency, rate limits, and what a kill -9 keeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from .builders import live_now_schedule
+from .conftest import TOKEN
+from .process import ServerProcess
+from .redisserver import redis_server  # noqa: F401  (a fixture)
+from .sockets import Recorder
+
+PRODUCER = {"Authorization": f"Bearer {TOKEN}"}
+CONTACT = "host-private@example.org"
+
+
+def action(**changes: object) -> dict:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    return {
+        "title": "Vigil at the Etowah County Detention Center",
+        "type": "vigil",
+        "venue": "Courthouse lawn",
+        "city": "Gadsden",
+        "state": "AL",
+        "detention_center": "Etowah County Detention Center",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "description": "Candles and songs for those inside.",
+        "contact": CONTACT,
+        **changes,
+    }
+
+
+async def call(url: str, method: str, path: str, body: object = None, **headers: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session:
+        kwargs = {"json": body} if body is not None else {}
+        async with session.request(method, url + path, headers=headers, **kwargs) as answer:
+            return answer.status, await answer.json()
+
+
+async def approved_action(url: str, **changes: object) -> tuple[str, str]:
+    """(the action's id, its check-in link), approved by a producer."""
+    status, created = await call(url, "POST", "/api/actions", action(**changes))
+    assert status == 201 and created["status"] == "pending"
+    status, approved = await call(url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
+    assert status == 200 and approved["status"] == "approved"
+    return created["id"], approved["checkin_url"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"title": ""}, "title"),
+        ({"state": "XX"}, "state"),
+        ({"type": "picnic"}, "type"),
+        ({"field_office": "nowhere"}, "field_office"),
+        ({"starts_at": "2022-03-03T13:00:00"}, "starts_at"),  # no offset: whose 13:00?
+        ({"ends_at": "2000-01-01T00:00:00+00:00"}, "ends_at must come after starts_at"),
+        ({"contact": None}, "contact"),
+        ({"surprise": 1}, "surprise"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+    ],
+)
+async def test_a_bad_action_is_refused_naming_the_field(running, changes, named):
+    status, answer = await call(running.url, "POST", "/api/actions", action(**changes))
+    assert status == 400 and named in answer["error"]
+
+
+async def test_actions_wait_for_a_producer_and_the_contact_never_goes_public(running):
+    status, created = await call(running.url, "POST", "/api/actions", action())
+    assert status == 201
+    assert (await call(running.url, "GET", "/api/actions"))[1] == {"actions": []}
+    assert (await call(running.url, "GET", "/api/actions?status=pending"))[0] == 401
+    status, pending = await call(running.url, "GET", "/api/actions?status=pending", **PRODUCER)
+    assert status == 200 and [a["contact"] for a in pending["actions"]] == [CONTACT]
+    assert (await call(running.url, "POST", f"/api/actions/{created['id']}/approve"))[0] == 401
+
+    status, approved = await call(running.url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
+    assert status == 200 and approved["checkin_url"].startswith(running.url + "/api/checkin/")
+    # Approving twice cannot make a second link.
+    assert (await call(running.url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER))[0] == 409
+    listed = (await call(running.url, "GET", "/api/actions"))[1]["actions"]
+    assert [a["title"] for a in listed] == ["Vigil at the Etowah County Detention Center"]
+    assert listed[0]["timezone"] == "America/Chicago"  # derived from Gadsden, AL
+    async with aiohttp.ClientSession() as session:
+        for path in ("/", "/api/actions", "/api/checkins", "/api/show"):
+            async with session.get(running.url + path) as answer:
+                text = await answer.text()
+            assert CONTACT not in text and approved["checkin_url"] not in text, path
+    public = running.server.hub.snapshot("checkins", "crowd", "public")
+    assert CONTACT not in str(public) and "checkin_url" not in str(public)
+
+
+async def test_a_retried_submission_creates_nothing_new(running):
+    headers = {"Idempotency-Key": "form-7f3a"}
+    first = await call(running.url, "POST", "/api/actions", action(), **headers)
+    again = await call(running.url, "POST", "/api/actions", action(), **headers)
+    assert first[0] == again[0] == 201 and first[1]["id"] == again[1]["id"]
+    _, pending = await call(running.url, "GET", "/api/actions?status=pending", **PRODUCER)
+    assert len(pending["actions"]) == 1
+
+
+async def test_check_ins_are_held_approved_and_reach_both_endpoints(running):
+    _, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    assert (await call(running.url, "POST", path, {"headcount": -1}))[1]["error"].startswith("headcount")
+    assert (await call(running.url, "POST", path, {"headcount": 3, "message": "x" * 281}))[0] == 400
+    assert (await call(running.url, "POST", "/api/checkin/not-a-link", {"headcount": 3}))[0] == 404
+
+    lane, sio = Recorder(["checkins"]), Recorder(["checkins"])
+    await lane.connect(running.url, ["/overlay"], expect=("checkins",), socketio_path="live")
+    await sio.connect(running.url, ["/public"], expect=("checkins",))
+    try:
+        status, checkin = await call(running.url, "POST", path, {"headcount": 40, "message": "We are live!"})
+        assert status == 201 and checkin["status"] == "pending"  # nobody public sees it yet
+        assert (await call(running.url, "GET", "/api/checkins"))[1] == {"checkins": []}
+        status, _ = await call(running.url, "POST", f"/api/checkins/{checkin['id']}/approve", **PRODUCER)
+        assert status == 200
+        for recorder, namespace in ((lane, "/overlay"), (sio, "/public")):
+            doc = await recorder.wait_for(namespace, lambda d: bool(d["feed"]), "checkins")
+            assert doc["feed"][0]["message"] == "We are live!" and doc["feed"][0]["city"] == "Gadsden"
+            assert "venue" not in doc["feed"][0]  # city level only
+            assert doc["totals"] == {"actions": 1, "live": 1, "people": 40}
+        status, _ = await call(running.url, "POST", f"/api/checkins/{checkin['id']}/hide", **PRODUCER)
+        assert status == 200
+        await sio.wait_for("/public", lambda d: not d["feed"], "checkins")
+    finally:
+        await lane.close()
+        await sio.close()
+
+
+async def test_a_trusted_hosts_clean_text_goes_on_and_anything_risky_still_waits(running):
+    action_id, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    assert (await call(running.url, "POST", f"/api/actions/{action_id}/trust", **PRODUCER))[0] == 200
+    clean = await call(running.url, "POST", path, {"headcount": 12, "message": "Twelve of us singing"})
+    assert clean[1]["status"] == "approved"
+    for risky in ("Call Ana at 205-555-0134", "Meet at 123 Main St", "esto es una mierda", "see bit.ly/x"):
+        status, held = await call(running.url, "POST", path, {"headcount": 12, "message": risky})
+        assert status == 201 and held["status"] == "pending", risky
+    _, shown = await call(running.url, "GET", "/api/checkins")
+    assert [c["message"] for c in shown["checkins"]] == ["Twelve of us singing"]
+
+
+async def test_one_link_cannot_flood(running):
+    _, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    answers = [await call(running.url, "POST", path, {"headcount": n}) for n in range(8)]
+    statuses = [status for status, _ in answers]
+    assert statuses[:5] == [201] * 5 and 429 in statuses
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(running.url + path, json={"headcount": 1}) as answer,
+    ):
+        assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["embedded", "redis"])
+async def test_kill_9_right_after_a_201_keeps_the_submission(tmp_path, store, request):
+    args = [str(live_now_schedule(tmp_path / "day.yaml"))]
+    if store == "redis":
+        args += ["--redis-url", request.getfixturevalue("redis_server").url]
+    server = ServerProcess(args, tmp_path / "data").start()
+    try:
+        status, created = await call(server.url, "POST", "/api/actions", action())
+        assert status == 201
+        server.kill()  # SIGKILL at once: no shutdown code runs
+        server.start()
+        status, pending = await call(server.url, "GET", "/api/actions?status=pending", **PRODUCER)
+        assert [a["id"] for a in pending["actions"]] == [created["id"]]
+    finally:
+        server.kill()
