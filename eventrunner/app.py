@@ -26,7 +26,7 @@ from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
-from eventrunner.web.checkins import CheckinRoutes
+from eventrunner.web.checkins import CHECKIN_PATH, CheckinRoutes
 from eventrunner.web.middleware import (
     behind_proxy,
     body_timeout,
@@ -59,6 +59,7 @@ class Server:
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 BODY_TIMEOUT_S = 10  # a request with a body (a command, a sign-in) is answered by then
+UPLOAD_TIMEOUT_S = 120  # a check-in with a 10 MB photo, sent from a rally over a phone network
 
 
 async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock_ms) -> Server:
@@ -96,7 +97,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         security_headers(),
         compression(),
         rate_limits(default_rate_limits()),
-        body_timeout(BODY_TIMEOUT_S),
+        body_timeout(BODY_TIMEOUT_S, uploads=(CHECKIN_PATH, UPLOAD_TIMEOUT_S)),
     ]
     if settings.behind_proxy:
         middlewares.insert(0, behind_proxy())

@@ -38,6 +38,22 @@ CHECKIN_DECISIONS = {
 VERSIONS = "topic-versions"  # the store counter that numbers the topic's versions
 
 
+def photo_key(checkin_id: str) -> str:
+    return f"photo:{checkin_id}"
+
+
+def photo_url(checkin_id: str) -> str:
+    return f"/api/photos/{checkin_id}.jpg"
+
+
+async def checkin_photo(collections: Collections, checkin_id: str, any_status: bool = False) -> bytes | None:
+    """A check-in's photo: to anyone once the check-in is approved, to producers always."""
+    record = await collections.get(CHECKIN, checkin_id)
+    if record is None or not record.body.get("photo") or not (any_status or record.status == APPROVED):
+        return None
+    return await collections.get_blob(photo_key(checkin_id))
+
+
 def link_key(token: str) -> str:
     """What the store keeps of a check-in link: its hash (the store alone is no link)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -146,7 +162,10 @@ class CheckinDesk:
         action = await self.collections.get(ACTION, str(link.body["action"]))
         return action if action is not None and action.status == APPROVED else None
 
-    async def submit_checkin(self, action: Record, form: CheckinForm, idempotency_key: str | None) -> Record:
+    async def submit_checkin(
+        self, action: Record, form: CheckinForm, idempotency_key: str | None, photo: bytes | None = None
+    ) -> Record:
+        """`photo`: cleaned already (photos.clean_photo); a check-in with one always waits."""
         record_id = secrets.token_urlsafe(9)
         if idempotency_key:
             earlier = await self.collections.remember_once(
@@ -158,12 +177,16 @@ class CheckinDesk:
                     return found
                 record_id = earlier
         reasons = hold_reasons(form.message)
+        if photo is not None:
+            await self.collections.put_blob(photo_key(record_id), photo)  # kept before the record
+            reasons.append("every photo waits for a producer")
         status = APPROVED if action.body.get("trusted") and not reasons else PENDING
         body = {
             "action": action.id,
             "headcount": form.headcount,
             "message": form.message,
             "held_for": reasons,
+            "photo": photo is not None,
         }
         await self.collections.insert(CHECKIN, record_id, status, body, self.clock())
         await self._publish()
@@ -206,6 +229,7 @@ class CheckinDesk:
             "headcount": record.body["headcount"],
             "message": record.body["message"],
             "at": record.created_ms,
+            "photo": photo_url(record.id) if record.body.get("photo") else None,
         }
 
     def _views(self) -> dict[Audience, dict[str, Any]]:

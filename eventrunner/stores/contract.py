@@ -7,7 +7,8 @@ module; tests/test_store_contract.py runs the same suite against both.
 - The show record: `save` is compare-and-set on the version actually stored, and may be
   fenced by the leader's lease, so a paused old leader cannot write over a new one.
 - Collections for what later features persist: records with an id and a status
-  (actions, check-ins), idempotency keys, dedupe sets and counters (post counts).
+  (actions, check-ins), idempotency keys, dedupe sets and counters (post counts), and
+  blobs (photos).
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ class Collections(Protocol):
         ...
 
     async def counts(self, counter: str) -> dict[str, int]: ...
+
+    # --- blobs (photos) ----------------------------------------------------------------------
+
+    async def put_blob(self, key: str, data: bytes) -> None: ...
+
+    async def get_blob(self, key: str) -> bytes | None: ...
 
 
 class Store(Protocol):

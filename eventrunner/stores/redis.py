@@ -243,6 +243,15 @@ class RedisCollections:
         raw = await self.client.hgetall(f"{self.prefix}counts:{counter}")
         return {field.decode(): int(value) for field, value in sorted(raw.items())}
 
+    @unavailable_on_redis_errors
+    async def put_blob(self, key: str, data: bytes) -> None:
+        await self.client.set(f"{self.prefix}blob:{key}", data)
+
+    @unavailable_on_redis_errors
+    async def get_blob(self, key: str) -> bytes | None:
+        data = await self.client.get(f"{self.prefix}blob:{key}")
+        return bytes(data) if data is not None else None
+
 
 class RedisStore:
     """The show record and the collections on one Redis, under one key prefix."""

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_status ON records (kind, status, seq);
 CREATE TABLE IF NOT EXISTS remembered (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (name TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (name, member));
+CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS counts (
     counter TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, field)
 );
@@ -184,6 +185,21 @@ class SqliteCollections:
         def work(db: sqlite3.Connection) -> dict[str, int]:
             rows = db.execute("SELECT field, value FROM counts WHERE counter = ? ORDER BY field", (counter,))
             return {field: int(value) for field, value in rows}
+
+        return await self._run(work)
+
+    # --- blobs -------------------------------------------------------------------------------
+
+    async def put_blob(self, key: str, data: bytes) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (key, data))
+
+        await self._run(work)
+
+    async def get_blob(self, key: str) -> bytes | None:
+        def work(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute("SELECT data FROM blobs WHERE key = ?", (key,)).fetchone()
+            return bytes(row[0]) if row else None
 
         return await self._run(work)
 

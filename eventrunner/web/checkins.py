@@ -7,16 +7,18 @@ API token): the pending queue, approve, reject, trust a host, hide a check-in.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.ratelimit import RateLimiter
-from eventrunner.checkins.desk import CheckinDesk, link_key, producer_action
+from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key, producer_action
 from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
+from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal
 
@@ -42,6 +44,7 @@ class CheckinRoutes:
         app.router.add_post("/api/actions/{id}/{decision}", self.decide_action)
         app.router.add_post(CHECKIN_PATH + "{token}", self.submit_checkin)
         app.router.add_get("/api/checkins", self.list_checkins)
+        app.router.add_get("/api/photos/{id}.jpg", self.photo)
         app.router.add_post("/api/checkins/{id}/{decision}", self.decide_checkin)
 
     # --- the public ---------------------------------------------------------------------
@@ -79,12 +82,16 @@ class CheckinRoutes:
         if limited is not None:
             return limited
         try:
-            form = parse(CheckinForm, await _json_body(request))
+            fields, photo = await _checkin_body(request)
+            form = parse(CheckinForm, fields)
             action = await self.desk.action_of_link(token)
             if action is None:
                 return error_response(404, "this check-in link is not valid")
-            record = await self.desk.submit_checkin(action, form, _idempotency_key(request))
-        except FormError as error:
+            cleaned = await asyncio.to_thread(clean_photo, photo) if photo is not None else None
+            record = await self.desk.submit_checkin(action, form, _idempotency_key(request), cleaned)
+        except TooLarge as error:
+            return error_response(413, str(error))
+        except (FormError, PhotoRefused) as error:
             return error_response(400, str(error))
         except StoreUnavailable:
             return error_response(503, "the check-in could not be kept right now; try again shortly")
@@ -92,6 +99,16 @@ class CheckinRoutes:
 
     async def list_checkins(self, request: web.Request) -> web.Response:
         return json_response({"checkins": self.desk.public_feed()})
+
+    async def photo(self, request: web.Request) -> web.Response:
+        # Producers see a photo while it waits for them; everyone else once it is approved.
+        producer = "Authorization" in request.headers or SESSION_COOKIE in request.cookies
+        is_producer = producer and (await self.auth.check_request(request)).producer
+        data = await checkin_photo(self.desk.collections, request.match_info["id"], any_status=is_producer)
+        if data is None:
+            return error_response(404, "no photo here")
+        cache = "private, no-store" if is_producer else "public, max-age=300"
+        return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": cache})
 
     # --- producers ----------------------------------------------------------------------
 
@@ -144,6 +161,39 @@ def _limited(limiter: RateLimiter, key: str) -> web.Response | None:
 def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     return key[:MAX_IDEMPOTENCY_KEY] or None
+
+
+class TooLarge(ValueError):
+    """A body past its size limit."""
+
+
+async def _checkin_body(request: web.Request) -> tuple[Any, bytes | None]:
+    """The check-in's fields and its photo: JSON without one, multipart form data with one."""
+    if request.content_type != "multipart/form-data":
+        return await _json_body(request), None
+    fields: dict[str, Any] = {}
+    photo = None
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            raise FormError("a check-in's form has no nested parts")
+        if part.name == "photo":
+            photo = await _read_part(part, MAX_PHOTO_BYTES, "a photo is at most 10 MB")
+        elif part.name in ("headcount", "message"):
+            text = (await _read_part(part, MAX_BODY, "a field is too long")).decode("utf-8", "replace")
+            fields[part.name] = int(text) if part.name == "headcount" and text.strip().isdigit() else text
+        else:
+            raise FormError(f"{part.name}: not a field of a check-in")
+    return fields, photo or None
+
+
+async def _read_part(part: BodyPartReader, limit: int, too_large: str) -> bytes:
+    data = bytearray()
+    while chunk := await part.read_chunk(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise TooLarge(too_large)
+    return bytes(data)
 
 
 async def _json_body(request: web.Request) -> Any:

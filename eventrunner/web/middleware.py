@@ -189,21 +189,23 @@ def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable
     return middleware
 
 
-def body_timeout(seconds: float) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def body_timeout(
+    seconds: float, uploads: tuple[str, float] | None = None
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """A request with a body must be answered within `seconds`: a body sent a byte a
-    minute would otherwise hold a handler and a socket (websocket upgrades are GETs)."""
+    minute would otherwise hold a handler and a socket (websocket upgrades are GETs).
+    `uploads`: (a path prefix, its longer limit), for photos sent over a phone network."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return await handler(request)
+        limit = uploads[1] if uploads and request.path.startswith(uploads[0]) else seconds
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(limit):
                 return await handler(request)
         except TimeoutError:
-            return web.json_response(
-                {"error": f"the request did not arrive within {seconds:g} s"}, status=408
-            )
+            return web.json_response({"error": f"the request did not arrive within {limit:g} s"}, status=408)
 
     return middleware
 
