@@ -122,3 +122,10 @@ async def test_counters_add_and_replace(store):
     await collections.put("x", "2022-03-03T14:01", 7)
     assert await collections.counts("x") == {"2022-03-03T14:00": 42, "2022-03-03T14:01": 7}
     assert await collections.counts("adjust") == {"manual": 3}
+
+
+async def test_blobs_keep_their_bytes(store):
+    photo = bytes(range(256)) * 1000
+    assert await store.collections.get_blob("photo:x") is None
+    await store.collections.put_blob("photo:x", photo)
+    assert await store.collections.get_blob("photo:x") == photo
