@@ -131,6 +131,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         if node is not None:
             await node.stop()
         autopilot.close()
+        await desk.close()
         await store.close()
 
     app.on_startup.append(start_clock)

@@ -84,4 +84,4 @@ async def test_what_is_not_a_photo_is_refused(running):
         running.url, "GET", "/api/actions?status=pending", **{"Authorization": f"Bearer {TOKEN}"}
     )
     assert pending[0] == 200
-    assert running.server.desk.seen.pending_checkins == []  # nothing refused was kept
+    assert running.server.desk.seen.pending_checkins == {}  # nothing refused was kept

@@ -10,23 +10,32 @@ reads the projection again from the store.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.places import FIELD_OFFICES_BY_ID
 from eventrunner.checkins.screening import hold_reasons
 from eventrunner.core.views import Audience
-from eventrunner.stores.contract import Collections, Record
+from eventrunner.stores.contract import Collections, Record, StoreUnavailable
 from eventrunner.topics.hub import Envelope, LiveHub, Topic
+
+log = logging.getLogger(__name__)
 
 TOPIC = "checkins"
 ACTION, CHECKIN, LINK = "action", "checkin", "checkin-link"
 PENDING, APPROVED, REJECTED, HIDDEN = "pending", "approved", "rejected", "hidden"
 FEED_SIZE = 30  # check-ins a page or an overlay holds
+QUEUE_SHOWN = 200  # of what waits for producers, the oldest this many are in the topic
+PUBLISH_PER_SECOND = 4
 LISTED = 5000  # records read back at most per kind and status
 IDEMPOTENCY_TTL_S = 24 * 3600
 # decision -> (the status it acts on, the status it gives)
@@ -61,12 +70,32 @@ def link_key(token: str) -> str:
 
 @dataclass
 class Projection:
-    """What the topic shows, as last read from the store."""
+    """What the topic shows: read whole from the store at start and when another process
+    changed it, and kept up to date record by record for this process's own writes."""
 
     actions: dict[str, Record] = field(default_factory=dict)  # approved
     feed: list[Record] = field(default_factory=list)  # approved check-ins, newest first
-    pending_actions: list[Record] = field(default_factory=list)
-    pending_checkins: list[Record] = field(default_factory=list)
+    pending_actions: dict[str, Record] = field(default_factory=dict)  # oldest first
+    pending_checkins: dict[str, Record] = field(default_factory=dict)
+
+    def take(self, record: Record) -> None:
+        """`record` as it now stands in the store."""
+        if record.kind == ACTION:
+            self.pending_actions.pop(record.id, None)
+            self.actions.pop(record.id, None)
+            if record.status == PENDING:
+                self.pending_actions[record.id] = record
+            elif record.status == APPROVED:
+                self.actions[record.id] = record
+        elif record.kind == CHECKIN:
+            self.pending_checkins.pop(record.id, None)
+            self.feed = [item for item in self.feed if item.id != record.id]
+            if record.status == PENDING:
+                self.pending_checkins[record.id] = record
+            elif record.status == APPROVED:
+                self.feed.append(record)
+                self.feed.sort(key=lambda item: item.created_ms, reverse=True)
+                del self.feed[FEED_SIZE:]
 
 
 class CheckinDesk:
@@ -76,6 +105,10 @@ class CheckinDesk:
         self.clock = clock
         self.seen = Projection()
         self.topic = hub.add_topic(Topic(TOPIC, self._views(), version=0), refresh=self.refresh)
+        # A burst of check-ins is one publication, at most PUBLISH_PER_SECOND a second.
+        self._dirty = False
+        self._publisher: asyncio.Task[None] | None = None
+        self._published_at = 0.0
 
     # --- reading the store -------------------------------------------------------------
 
@@ -87,8 +120,8 @@ class CheckinDesk:
         self.seen = Projection(
             actions={record.id: record for record in approved},
             feed=sorted(checkins, key=lambda r: r.created_ms, reverse=True)[:FEED_SIZE],
-            pending_actions=await records(ACTION, PENDING, LISTED),
-            pending_checkins=await records(CHECKIN, PENDING, LISTED),
+            pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
+            pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
         )
 
     async def version(self) -> int:
@@ -98,10 +131,37 @@ class CheckinDesk:
         await self.load()
         self.hub.adopt(TOPIC, self._views(), await self.version(), envelope)
 
+    def _changed(self, record: Record) -> None:
+        """A write of this process is kept: show it, soon."""
+        self.seen.take(record)
+        self._dirty = True
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish(), name="checkins-publish")
+
     async def _publish(self) -> None:
-        await self.load()
-        version = await self.collections.add(VERSIONS, TOPIC, 1)
-        self.hub.publish(TOPIC, self._views(), version)
+        while self._dirty:
+            wait = self._published_at + 1 / PUBLISH_PER_SECOND - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._dirty = False
+            self._published_at = time.monotonic()
+            try:
+                # Numbered by the store, so every process of the show counts alike.
+                version = await self.collections.add(VERSIONS, TOPIC, 1)
+            except StoreUnavailable:
+                log.warning("checkins: the store cannot number the next version; trying again")
+                self._dirty = True
+                continue
+            if version > self.topic.version:
+                self.hub.publish(TOPIC, self._views(), version)
+            else:  # another process numbered a later version first: take the store's
+                await self.refresh(None)
+
+    async def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
 
     # --- actions -----------------------------------------------------------------------
 
@@ -116,11 +176,11 @@ class CheckinDesk:
                 if found is not None:
                     return found  # the same submission again: nothing new
                 record_id = earlier  # the first try was cut short before it was kept
-        await self.collections.insert(ACTION, record_id, PENDING, form.record(), self.clock())
-        await self._publish()
-        stored = await self.collections.get(ACTION, record_id)
-        assert stored is not None
-        return stored
+        now = self.clock()
+        await self.collections.insert(ACTION, record_id, PENDING, form.record(), now)
+        record = Record(ACTION, record_id, PENDING, form.record(), now, now)
+        self._changed(record)
+        return record
 
     async def decide_action(self, action_id: str, decision: str) -> tuple[Record, str | None] | None:
         """approve / reject / trust a pending (or, for trust, approved) action; returns it
@@ -150,7 +210,7 @@ class CheckinDesk:
             )
         if changed is None:
             return None
-        await self._publish()
+        self._changed(changed)
         return changed, token
 
     # --- check-ins ---------------------------------------------------------------------
@@ -188,11 +248,11 @@ class CheckinDesk:
             "held_for": reasons,
             "photo": photo is not None,
         }
-        await self.collections.insert(CHECKIN, record_id, status, body, self.clock())
-        await self._publish()
-        stored = await self.collections.get(CHECKIN, record_id)
-        assert stored is not None
-        return stored
+        now = self.clock()
+        await self.collections.insert(CHECKIN, record_id, status, body, now)
+        record = Record(CHECKIN, record_id, status, body, now, now)
+        self._changed(record)
+        return record
 
     async def decide_checkin(self, checkin_id: str, decision: str) -> Record | None:
         expected, status = {
@@ -204,7 +264,7 @@ class CheckinDesk:
             CHECKIN, checkin_id, self.clock(), status=status, expected_status=expected
         )
         if changed is not None:
-            await self._publish()
+            self._changed(changed)
         return changed
 
     # --- what people see ---------------------------------------------------------------
@@ -249,8 +309,17 @@ class CheckinDesk:
         producer = {
             **public,
             "pending": {
-                "actions": [producer_action(record) for record in self.seen.pending_actions],
-                "checkins": [{"id": r.id, **r.body, "at": r.created_ms} for r in self.seen.pending_checkins],
+                "actions": [
+                    producer_action(r) for r in islice(self.seen.pending_actions.values(), QUEUE_SHOWN)
+                ],
+                "checkins": [
+                    {"id": r.id, **r.body, "at": r.created_ms}
+                    for r in islice(self.seen.pending_checkins.values(), QUEUE_SHOWN)
+                ],
+                "waiting": {
+                    "actions": len(self.seen.pending_actions),
+                    "checkins": len(self.seen.pending_checkins),
+                },
             },
         }
         return {"producer": producer, "public": public}
