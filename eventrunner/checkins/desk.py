@@ -77,6 +77,7 @@ class Projection:
     feed: list[Record] = field(default_factory=list)  # approved check-ins, newest first
     pending_actions: dict[str, Record] = field(default_factory=dict)  # oldest first
     pending_checkins: dict[str, Record] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # check-in link's key -> its action
 
     def take(self, record: Record) -> None:
         """`record` as it now stands in the store."""
@@ -122,6 +123,7 @@ class CheckinDesk:
             feed=sorted(checkins, key=lambda r: r.created_ms, reverse=True)[:FEED_SIZE],
             pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
             pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
+            links={record.id: str(record.body["action"]) for record in await records(LINK, APPROVED, LISTED)},
         )
 
     async def version(self) -> int:
@@ -194,6 +196,7 @@ class CheckinDesk:
             await self.collections.insert(
                 LINK, link_key(token), APPROVED, {"action": action_id}, self.clock()
             )
+            self.seen.links[link_key(token)] = action_id
             changed = await self.collections.update(
                 ACTION, action_id, self.clock(), status=APPROVED, expected_status=PENDING
             )
@@ -216,10 +219,16 @@ class CheckinDesk:
     # --- check-ins ---------------------------------------------------------------------
 
     async def action_of_link(self, token: str) -> Record | None:
-        link = await self.collections.get(LINK, link_key(token))
-        if link is None:
-            return None
-        action = await self.collections.get(ACTION, str(link.body["action"]))
+        """The approved action a check-in link belongs to; from memory when this process
+        knows it (a burst of check-ins reads nothing), else from the store."""
+        key = link_key(token)
+        action_id = self.seen.links.get(key)
+        if action_id is None:
+            link = await self.collections.get(LINK, key)
+            if link is None:
+                return None
+            action_id = self.seen.links[key] = str(link.body["action"])
+        action = self.seen.actions.get(action_id) or await self.collections.get(ACTION, action_id)
         return action if action is not None and action.status == APPROVED else None
 
     async def submit_checkin(

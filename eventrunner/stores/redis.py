@@ -36,6 +36,7 @@ T = TypeVar("T")
 DEFAULT_PREFIX = "eventrunner:"
 # How long one call may wait for Redis before the caller is told it is unavailable.
 SOCKET_TIMEOUT_S = 2.0
+MAX_CONNECTIONS = 64  # per process: the bus's subscription holds one for good
 
 SAVE_SHOW = """
 if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return {0, 'fence'} end
@@ -96,8 +97,12 @@ def unavailable_on_redis_errors(method: Callable[P, Awaitable[T]]) -> Callable[P
 
 
 def connect(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+    # A burst of requests waits for one of MAX_CONNECTIONS connections instead of failing
+    # with "too many connections".
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=SOCKET_TIMEOUT_S,
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=SOCKET_TIMEOUT_S,
         health_check_interval=10,
@@ -105,6 +110,7 @@ def connect(url: str) -> aioredis.Redis:
         # would look like a conflict with itself.
         retry=Retry(NoBackoff(), 0),
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 class RedisShowStore:

@@ -47,6 +47,8 @@ class SqliteCollections:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite3.Connection | None = None
         self._seq = 0
+        self._waiting: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._thread.submit(self._open).result()
 
     def _open(self) -> None:
@@ -58,13 +60,55 @@ class SqliteCollections:
         self._db = db
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def transaction() -> T:
-            assert self._db is not None
-            with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an exception
-                self._db.execute("BEGIN IMMEDIATE")
-                return work(self._db)
+        """Run `work` in a transaction of its own, kept on disk when this returns.
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+        Calls that arrive while a commit is under way wait and go together in the next
+        one (group commit): one fsync for a burst of check-ins instead of one each. Each
+        call is a savepoint of that transaction, so one that fails undoes only itself."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_waiting(), name="sqlite-commit")
+        return await done
+
+    async def _commit_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    outcomes = await loop.run_in_executor(self._thread, self._commit, [w for w, _ in batch])
+                except Exception as error:  # the commit itself failed: nothing of the batch is kept
+                    outcomes = [(False, error)] * len(batch)
+                for (_, done), (ok, value) in zip(batch, outcomes, strict=True):
+                    if done.done():
+                        continue  # its caller gave up waiting
+                    if ok:
+                        done.set_result(value)
+                    else:
+                        done.set_exception(value)
+        finally:
+            self._committer = None
+
+    def _commit(self, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+        db = self._db
+        assert db is not None
+        outcomes: list[tuple[bool, Any]] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for work in works:
+                db.execute("SAVEPOINT one")
+                try:
+                    outcomes.append((True, work(db)))
+                except Exception as error:
+                    db.execute("ROLLBACK TO one")
+                    outcomes.append((False, error))
+                db.execute("RELEASE one")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return outcomes
 
     async def close(self) -> None:
         def shut() -> None:

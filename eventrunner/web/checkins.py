@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
+from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import RateLimiter
 from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key, producer_action
 from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
@@ -37,6 +41,10 @@ class CheckinRoutes:
         self.submissions = RateLimiter(per_minute=30, burst=20)
         # One link is one host's phone: a check-in every few seconds is plenty.
         self.per_link = RateLimiter(per_minute=12, burst=5)
+        # Hosts behind one venue or carrier address each have their own link: the address
+        # limit for check-ins only stops a script that tries links.
+        self.checkins_per_address = RateLimiter(per_minute=600, burst=200)
+        self.problems = OffenderLog(log)
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/actions", self.submit_action)
@@ -58,7 +66,8 @@ class CheckinRoutes:
             record = await self.desk.submit_action(form, _idempotency_key(request))
         except FormError as error:
             return error_response(400, str(error))
-        except StoreUnavailable:
+        except StoreUnavailable as error:
+            self.problems.note("checkins: an action could not be kept: %s", error)
             return error_response(503, "the action could not be kept right now; try again shortly")
         return json_response({"id": record.id, "status": record.status}, status=201)
 
@@ -77,7 +86,7 @@ class CheckinRoutes:
     async def submit_checkin(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         limited = _limited(self.per_link, link_key(token)) or _limited(
-            self.submissions, request.remote or "unknown"
+            self.checkins_per_address, request.remote or "unknown"
         )
         if limited is not None:
             return limited
@@ -93,7 +102,8 @@ class CheckinRoutes:
             return error_response(413, str(error))
         except (FormError, PhotoRefused) as error:
             return error_response(400, str(error))
-        except StoreUnavailable:
+        except StoreUnavailable as error:
+            self.problems.note("checkins: a check-in could not be kept: %s", error)
             return error_response(503, "the check-in could not be kept right now; try again shortly")
         return json_response({"id": record.id, "status": record.status}, status=201)
 
