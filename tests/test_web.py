@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from eventrunner.web.middleware import compression, security_headers
-from eventrunner.web.overlays import SCALE_MAX
+from eventrunner.web.overlays import OVERLAYS, SCALE_MAX
 from eventrunner.web.static import IMMUTABLE, StaticFiles
 
 from .builders import REPO, at
@@ -122,7 +122,7 @@ async def test_console_docs_and_overlay_script_agree_on_the_scale_range(running)
     in_console = re.findall(
         r'data-option="scale"><code>\?scale=</code> a number, 0 &lt; scale ≤ ([\d.]+)', console
     )
-    assert in_script and in_docs and len(in_console) == 6
+    assert in_script and in_docs and len(in_console) == len(OVERLAYS)
     assert {float(in_script[1]), float(in_docs[1]), *map(float, in_console)} == {SCALE_MAX}
 
 

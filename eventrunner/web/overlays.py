@@ -30,6 +30,11 @@ COMMON_OPTIONS = (
     Option("accent", "hex colour, e.g. e4003a", "the accent colour of plates and bars"),
 )
 ALIGN = Option("align", "left | right", "which side of the screen it sits on")
+# How long the check-in ticker keeps each check-in on screen; static/js/overlays/checkin-ticker.js
+# takes the same range and default.
+TICKER_SECONDS = Option(
+    "seconds", "4 to 30 (default 8)", "how long each check-in stays on screen before the next"
+)
 
 
 @dataclass(frozen=True)
@@ -67,5 +72,11 @@ OVERLAYS = (
     Overlay("stat-card", "Stat card", "A figure with its label, 'as of' date and source.", (ALIGN,)),
     Overlay("quote-card", "Quote card", "A quote with its attribution."),
     Overlay("cta", "Call to action", "The call to action on air, with its link."),
+    Overlay(
+        "checkin-ticker",
+        "Check-in ticker",
+        "Approved check-ins from local actions, newest first, one at a time, with the totals.",
+        (TICKER_SECONDS,),
+    ),
 )
 OVERLAYS_BY_NAME = {overlay.name: overlay for overlay in OVERLAYS}

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
+from eventrunner.checkins.forms import ACTION_TYPES
+from eventrunner.checkins.places import FIELD_OFFICES, STATES
 from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.views import Audience
 from eventrunner.stores.contract import StoreUnavailable
@@ -52,7 +54,13 @@ class PageRoutes:
         return {"doc": doc, "event_time": self.event_time, **extra}
 
     async def participant(self, request: web.Request) -> web.Response:
-        return self.pages.render("participant.html", **self._context("public"))
+        return self.pages.render(
+            "participant.html",
+            states=STATES,
+            action_types=ACTION_TYPES,
+            field_offices=FIELD_OFFICES,
+            **self._context("public"),
+        )
 
     async def producer(self, request: web.Request) -> web.Response:
         if not await self.auth.request_is_producer(request):

@@ -57,10 +57,20 @@
    * once right away from the embedded doc. options.topics: {name: onTopic(doc)} for the
    * other live topics this page follows (check-ins, posts); each gets its own snapshot
    * on connect and its own versioned patches. */
+  /* follow('checkins', onTopic): a part of the page (loaded before the script that
+   * connects) asks the page's one connection to follow a topic too, instead of opening
+   * a socket of its own. */
+  var followers = {};
+  ER.follow = function (topic, onTopic) {
+    var before = followers[topic];
+    followers[topic] = before ? function (doc) { before(doc); onTopic(doc); } : onTopic;
+  };
+
   ER.connect = function (namespace, onDoc, options) {
     options = options || {};
     var handlers = { show: onDoc };
-    Object.keys(options.topics || {}).forEach(function (name) { handlers[name] = options.topics[name]; });
+    var wanted = Object.assign({}, followers, options.topics);
+    Object.keys(wanted).forEach(function (name) { handlers[name] = wanted[name]; });
     var client = {
       doc: null,
       topics: {},
