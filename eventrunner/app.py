@@ -110,7 +110,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     PageRoutes(dispatcher, auth, Pages()).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
-    desk = CheckinDesk(store.collections, hub, clock)
+    desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
     CheckinRoutes(desk, auth).register(app)
     StaticFiles(STATIC_DIR).register(app)

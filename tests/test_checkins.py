@@ -176,3 +176,51 @@ async def test_kill_9_right_after_a_201_keeps_the_submission(tmp_path, store, re
         assert [a["id"] for a in pending["actions"]] == [created["id"]]
     finally:
         server.kill()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "named"),
+    [
+        ({"Content-Type": "multipart/form-data"}, b"--x\r\n", "the form cannot be read"),  # no boundary
+        ({"Content-Type": "application/json"}, b"[" * 16_000, "not JSON"),  # nested past any stack
+        ({"Content-Type": "text/plain"}, b"{}", "must be JSON"),
+    ],
+)
+async def test_a_check_in_body_that_does_not_parse_is_a_400(running, headers, body, named):
+    _, link = await approved_action(running.url)
+    async with aiohttp.ClientSession() as session, session.post(link, data=body, headers=headers) as answer:
+        assert answer.status == 400 and named in (await answer.json())["error"]
+    form = aiohttp.FormData()
+    form.add_field("headcount", "²", content_type="text/plain")  # a digit to str.isdigit, not to int()
+    async with aiohttp.ClientSession() as session, session.post(link, data=form) as answer:
+        assert answer.status == 400 and (await answer.json())["error"].startswith("headcount")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "+52 55 1234 5678",
+        "555\u2013123\u20134567",
+        "call5551234567now",
+        "555\u200b123\u200b4567",
+        "ig: @maria_lopez",
+        "maria at gmail dot com",
+        "maria [arroba] gmail [punto] com",
+        "his plate is 6TRM 992",
+        "7ABC123",
+    ],
+)
+def test_screening_holds_what_can_identify_someone(message):
+    from eventrunner.checkins.screening import hold_reasons
+
+    assert hold_reasons(message), message
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["300 marchers", "12:30 until 2:00", "KTLA 5 and ABC7 are here", "Route 66", "Somos 200 personas"],
+)
+def test_screening_lets_ordinary_rally_news_through(message):
+    from eventrunner.checkins.screening import hold_reasons
+
+    assert hold_reasons(message) == [], message

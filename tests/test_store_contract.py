@@ -129,3 +129,10 @@ async def test_blobs_keep_their_bytes(store):
     assert await store.collections.get_blob("photo:x") is None
     await store.collections.put_blob("photo:x", photo)
     assert await store.collections.get_blob("photo:x") == photo
+
+
+async def test_records_newest_first(store):
+    for n in range(5):
+        await store.collections.insert("checkin", f"c{n}", "approved", {"n": n}, now_ms=n)
+    newest = await store.collections.records("checkin", "approved", limit=3, newest_first=True)
+    assert [r.id for r in newest] == ["c4", "c3", "c2"]

@@ -100,8 +100,14 @@ class Projection:
 
 
 class CheckinDesk:
-    def __init__(self, collections: Collections, hub: LiveHub, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, collections: Collections, hub: LiveHub, clock: Callable[[], int], shared: bool = False
+    ) -> None:
+        """`shared`: other processes write the same store (Redis); then what is published
+        is read back from the store, never only this process's own view of it."""
         self.collections = collections
+        self.shared = shared
+        self._reading = asyncio.Lock()  # one read of the store (and what follows it) at a time
         self.hub = hub
         self.clock = clock
         self.seen = Projection()
@@ -117,10 +123,10 @@ class CheckinDesk:
         """Read the projection from the store (at start, and when another process changed it)."""
         records = self.collections.records
         approved = await records(ACTION, APPROVED, LISTED)
-        checkins = await records(CHECKIN, APPROVED, LISTED)
+        newest = await records(CHECKIN, APPROVED, FEED_SIZE, newest_first=True)
         self.seen = Projection(
             actions={record.id: record for record in approved},
-            feed=sorted(checkins, key=lambda r: r.created_ms, reverse=True)[:FEED_SIZE],
+            feed=newest,
             pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
             pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
             links={record.id: str(record.body["action"]) for record in await records(LINK, APPROVED, LISTED)},
@@ -130,8 +136,23 @@ class CheckinDesk:
         return (await self.collections.counts(VERSIONS)).get(TOPIC, 0)
 
     async def refresh(self, envelope: Envelope | None) -> None:
-        await self.load()
-        self.hub.adopt(TOPIC, self._views(), await self.version(), envelope)
+        async with self._reading:
+            # The number first: what is read after it holds every write numbered below it.
+            version = await self.version()
+            await self.load()
+            self.hub.adopt(TOPIC, self._views(), version, envelope)
+
+    async def _insert(self, record: Record) -> Record:
+        """Keep a new record; a retry that lost the race to its first try gets that one."""
+        if not await self.collections.insert(
+            record.kind, record.id, record.status, record.body, record.created_ms
+        ):
+            kept = await self.collections.get(record.kind, record.id)
+            if kept is None:
+                raise StoreUnavailable(f"{record.kind} {record.id} was neither kept nor found")
+            return kept
+        self._changed(record)
+        return record
 
     def _changed(self, record: Record) -> None:
         """A write of this process is kept: show it, soon."""
@@ -148,16 +169,21 @@ class CheckinDesk:
             self._dirty = False
             self._published_at = time.monotonic()
             try:
-                # Numbered by the store, so every process of the show counts alike.
-                version = await self.collections.add(VERSIONS, TOPIC, 1)
+                await self._publish_numbered()
             except StoreUnavailable:
-                log.warning("checkins: the store cannot number the next version; trying again")
+                log.warning("checkins: the store cannot be read or number the next version; trying again")
                 self._dirty = True
-                continue
+
+    async def _publish_numbered(self) -> None:
+        async with self._reading:
+            # Numbered by the store, so every process of the show counts alike. Shared:
+            # each write is kept before it is numbered, so the store read after the
+            # number holds every write numbered below it, whichever process made it.
+            version = await self.collections.add(VERSIONS, TOPIC, 1)
+            if self.shared:
+                await self.load()
             if version > self.topic.version:
                 self.hub.publish(TOPIC, self._views(), version)
-            else:  # another process numbered a later version first: take the store's
-                await self.refresh(None)
 
     async def close(self) -> None:
         if self._publisher is not None:
@@ -178,11 +204,9 @@ class CheckinDesk:
                 if found is not None:
                     return found  # the same submission again: nothing new
                 record_id = earlier  # the first try was cut short before it was kept
-        now = self.clock()
-        await self.collections.insert(ACTION, record_id, PENDING, form.record(), now)
-        record = Record(ACTION, record_id, PENDING, form.record(), now, now)
-        self._changed(record)
-        return record
+        return await self._insert(
+            Record(ACTION, record_id, PENDING, form.record(), self.clock(), self.clock())
+        )
 
     async def decide_action(self, action_id: str, decision: str) -> tuple[Record, str | None] | None:
         """approve / reject / trust a pending (or, for trust, approved) action; returns it
@@ -258,10 +282,7 @@ class CheckinDesk:
             "photo": photo is not None,
         }
         now = self.clock()
-        await self.collections.insert(CHECKIN, record_id, status, body, now)
-        record = Record(CHECKIN, record_id, status, body, now, now)
-        self._changed(record)
-        return record
+        return await self._insert(Record(CHECKIN, record_id, status, body, now, now))
 
     async def decide_checkin(self, checkin_id: str, decision: str) -> Record | None:
         expected, status = {

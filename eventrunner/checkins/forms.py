@@ -3,7 +3,7 @@ input, validated into plain values; a problem names its field."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -23,7 +23,9 @@ ACTION_TYPES = ("rally", "vigil", "press conference", "caravan", "car caravan", 
 MAX_MESSAGE = 280
 MAX_HEADCOUNT = 1_000_000
 MAX_ACTION_HOURS = 48
-ZONES = frozenset(available_timezones())
+# Real places only: "localtime" would be the server's own zone, "Factory" none at all.
+ZONES = frozenset(available_timezones()) - {"localtime", "Factory"}
+MAX_DAYS_AWAY = 400  # an action is hosted within about a year of now
 
 
 class FormError(ValueError):
@@ -47,7 +49,7 @@ class ActionForm(BaseModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     timezone: str | None = None  # derived from the city and state unless the host names one
-    description: str = _text(1000, required=False)
+    description: str = Field(default="", max_length=1000)
     contact: str = _text(200)  # private: producers only, never in a public answer
 
     @field_validator("state")
@@ -78,6 +80,8 @@ class ActionForm(BaseModel):
             raise ValueError("ends_at must come after starts_at")
         if self.ends_at - self.starts_at > timedelta(hours=MAX_ACTION_HOURS):
             raise ValueError(f"an action lasts at most {MAX_ACTION_HOURS} hours")
+        if abs(self.starts_at - datetime.now(UTC)) > timedelta(days=MAX_DAYS_AWAY):
+            raise ValueError(f"starts_at must be within {MAX_DAYS_AWAY} days of today")
         if self.timezone is None:
             self.timezone = zone_of(self.city, self.state)
         return self

@@ -8,9 +8,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+SEPARATOR = r"[\s().\-\u2010-\u2015/_]"
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "a phone number": re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b"),
-    "an e-mail address": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    # Seven or more digits with separators between them: US, Mexican and other formats.
+    "a phone number": re.compile(rf"(?<!\d)(?:\+{SEPARATOR}*)?(?:\d{SEPARATOR}*){{7,}}\d?(?!\d)"),
+    "an e-mail address": re.compile(
+        r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+        r"|\b[\w.+-]+\s*[\[(]?\s*(?:at|arroba)\s*[\])]?\s*[\w-]+\s*[\[(]?\s*(?:dot|punto)\s*[\])]?\s*[a-z]{2,}\b",
+        re.I,
+    ),
+    "a social media handle": re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,}"),
     "a link": re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|us|io|ly|co|me|info|gov)\b", re.I),
     "a street address": re.compile(
         r"\b\d{1,6}\s+(?:[\w.'-]+\s+){0,4}?(?:st|street|ave|avenue|blvd|boulevard|rd|road|dr|drive|ln|lane|"
@@ -19,7 +26,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "a licence plate": re.compile(
-        r"\b(?:plates?|placas?|tag|matr[ií]cula)\b\W{0,3}[A-Z0-9-]{2,8}\b|\b[A-Z]{3}[\s-]?\d{3,4}\b|\b\d{3}[\s-]?[A-Z]{3}\b"
+        r"(?i:\b(?:plates?|placas?|tag|licen[cs]e|licencia|matr[ií]cula)\b(?:\W+\w+){0,3}?\W+(?=[A-Z0-9-]*\d)[A-Z0-9-]{2,8}\b)"
+        r"|\b[A-Z]{3}[\s-]?\d{3,4}\b|\b\d{3}[\s-]?[A-Z]{3}\b|\b\d[A-Z]{3}\d{3}\b"
     ),
 }
 
@@ -73,8 +81,16 @@ def _plain(text: str) -> str:
 PLAIN_PROFANITY = frozenset(_plain(word) for word in PROFANITY)
 
 
+def _visible(text: str) -> str:
+    """Fullwidth and other look-alike forms folded (NFKC), invisible characters (zero-width
+    spaces, joiners) taken out: "555\u200b123\u200b4567" is a phone number."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
 def hold_reasons(text: str) -> list[str]:
     """Why `text` must wait for a producer: empty if nothing was found."""
+    text = _visible(text)
     reasons = [f"it may contain {what}" for what, pattern in PATTERNS.items() if pattern.search(text)]
     if any(word in PLAIN_PROFANITY for word in WORD.findall(_plain(text))):
         reasons.append("it may contain profanity")

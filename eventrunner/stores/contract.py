@@ -114,8 +114,10 @@ class Collections(Protocol):
         not `expected_status` (when given): two moderators cannot both approve."""
         ...
 
-    async def records(self, kind: str, status: str | None = None, limit: int = 1000) -> list[Record]:
-        """Oldest first."""
+    async def records(
+        self, kind: str, status: str | None = None, limit: int = 1000, newest_first: bool = False
+    ) -> list[Record]:
+        """In the order they were inserted, oldest first (or newest first), at most `limit`."""
         ...
 
     # --- idempotency keys ------------------------------------------------------------------

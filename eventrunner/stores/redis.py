@@ -208,12 +208,12 @@ class RedisCollections:
         return _record(kind, record_id, await self.client.hgetall(key))
 
     @unavailable_on_redis_errors
-    async def records(self, kind: str, status: str | None = None, limit: int = 1000) -> list[Record]:
+    async def records(
+        self, kind: str, status: str | None = None, limit: int = 1000, newest_first: bool = False
+    ) -> list[Record]:
         _, order, by_status = self._order_keys(kind)
-        ids = [
-            i.decode()
-            for i in await self.client.zrange(order if status is None else by_status + status, 0, limit - 1)
-        ]
+        key = order if status is None else by_status + status
+        ids = [i.decode() for i in await self.client.zrange(key, 0, limit - 1, desc=newest_first)]
         async with self.client.pipeline(transaction=False) as pipe:
             for record_id in ids:
                 pipe.hgetall(self._record_key(kind, record_id))

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from eventrunner.stores.contract import Record
+from eventrunner.stores.contract import Record, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class SqliteCollections:
         self._seq = 0
         self._waiting: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self._closing = False
         self._thread.submit(self._open).result()
 
     def _open(self) -> None:
@@ -65,6 +66,8 @@ class SqliteCollections:
         Calls that arrive while a commit is under way wait and go together in the next
         one (group commit): one fsync for a burst of check-ins instead of one each. Each
         call is a savepoint of that transaction, so one that fails undoes only itself."""
+        if self._closing:
+            raise StoreUnavailable("the store is closing")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append((work, done))
         if self._committer is None:
@@ -87,6 +90,13 @@ class SqliteCollections:
                         done.set_result(value)
                     else:
                         done.set_exception(value)
+        except BaseException:
+            # Cancelled (the loop is stopping): nobody may wait for an answer forever.
+            for _, done in self._waiting:
+                if not done.done():
+                    done.set_exception(StoreUnavailable("the store stopped before this was kept"))
+            self._waiting = []
+            raise
         finally:
             self._committer = None
 
@@ -101,16 +111,23 @@ class SqliteCollections:
                 try:
                     outcomes.append((True, work(db)))
                 except Exception as error:
+                    if not db.in_transaction:
+                        raise  # SQLite ended the whole transaction: the batch fails as one
                     db.execute("ROLLBACK TO one")
                     outcomes.append((False, error))
                 db.execute("RELEASE one")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                db.execute("ROLLBACK")
             raise
         return outcomes
 
     async def close(self) -> None:
+        self._closing = True
+        if self._committer is not None:
+            await self._committer  # what was asked before closing is kept (or refused) first
+
         def shut() -> None:
             if self._db is not None:
                 self._db.close()
@@ -168,13 +185,18 @@ class SqliteCollections:
 
         return await self._run(work)
 
-    async def records(self, kind: str, status: str | None = None, limit: int = 1000) -> list[Record]:
+    async def records(
+        self, kind: str, status: str | None = None, limit: int = 1000, newest_first: bool = False
+    ) -> list[Record]:
+        order = "DESC" if newest_first else "ASC"
+
         def work(db: sqlite3.Connection) -> list[Record]:
             if status is None:
-                rows = db.execute(f"{COLUMNS} WHERE kind = ? ORDER BY seq LIMIT ?", (kind, limit))
+                rows = db.execute(f"{COLUMNS} WHERE kind = ? ORDER BY seq {order} LIMIT ?", (kind, limit))
             else:
                 rows = db.execute(
-                    f"{COLUMNS} WHERE kind = ? AND status = ? ORDER BY seq LIMIT ?", (kind, status, limit)
+                    f"{COLUMNS} WHERE kind = ? AND status = ? ORDER BY seq {order} LIMIT ?",
+                    (kind, status, limit),
                 )
             return [_record(row) for row in rows]
 

@@ -8,12 +8,15 @@ API token): the pending queue, approve, reject, trust a host, hide a check-in.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
@@ -25,6 +28,7 @@ from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
@@ -45,15 +49,16 @@ class CheckinRoutes:
         # limit for check-ins only stops a script that tries links.
         self.checkins_per_address = RateLimiter(per_minute=600, burst=200)
         self.problems = OffenderLog(log)
+        self.decoding = asyncio.Semaphore(1)
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post("/api/actions", self.submit_action)
-        app.router.add_get("/api/actions", self.list_actions)
-        app.router.add_post("/api/actions/{id}/{decision}", self.decide_action)
-        app.router.add_post(CHECKIN_PATH + "{token}", self.submit_checkin)
+        app.router.add_post("/api/actions", _store_or_503(self.submit_action))
+        app.router.add_get("/api/actions", _store_or_503(self.list_actions))
+        app.router.add_post("/api/actions/{id}/{decision}", _store_or_503(self.decide_action))
+        app.router.add_post(CHECKIN_PATH + "{token}", _store_or_503(self.submit_checkin))
         app.router.add_get("/api/checkins", self.list_checkins)
-        app.router.add_get("/api/photos/{id}.jpg", self.photo)
-        app.router.add_post("/api/checkins/{id}/{decision}", self.decide_checkin)
+        app.router.add_get("/api/photos/{id}.jpg", _store_or_503(self.photo))
+        app.router.add_post("/api/checkins/{id}/{decision}", _store_or_503(self.decide_checkin))
 
     # --- the public ---------------------------------------------------------------------
 
@@ -91,12 +96,20 @@ class CheckinRoutes:
         if limited is not None:
             return limited
         try:
-            fields, photo = await _checkin_body(request)
+            try:
+                fields, photo = await _checkin_body(request)
+            except FormError:
+                raise
+            except (ValueError, HttpProcessingError) as error:  # a multipart body that does not parse
+                raise FormError(f"the form cannot be read: {error}") from None
             form = parse(CheckinForm, fields)
             action = await self.desk.action_of_link(token)
             if action is None:
                 return error_response(404, "this check-in link is not valid")
-            cleaned = await asyncio.to_thread(clean_photo, photo) if photo is not None else None
+            cleaned = None
+            if photo is not None:
+                async with self.decoding:  # one photo decoded at a time: a bomb costs one at most
+                    cleaned = await asyncio.to_thread(clean_photo, photo)
             record = await self.desk.submit_checkin(action, form, _idempotency_key(request), cleaned)
         except TooLarge as error:
             return error_response(413, str(error))
@@ -117,7 +130,8 @@ class CheckinRoutes:
         data = await checkin_photo(self.desk.collections, request.match_info["id"], any_status=is_producer)
         if data is None:
             return error_response(404, "no photo here")
-        cache = "private, no-store" if is_producer else "public, max-age=300"
+        # A photo a producer hides must leave caches at once: they ask again each time.
+        cache = "private, no-store" if is_producer else "public, no-cache"
         return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": cache})
 
     # --- producers ----------------------------------------------------------------------
@@ -132,7 +146,7 @@ class CheckinRoutes:
         decided = await self.desk.decide_action(request.match_info["id"], decision)
         if decided is None:
             return error_response(
-                409, f"that action cannot be {decision}ed now (not found, or decided already)"
+                409, f"that action cannot take '{decision}' now (not found, or decided already)"
             )
         record, token = decided
         answer: dict[str, Any] = {**producer_action(record)}
@@ -151,7 +165,7 @@ class CheckinRoutes:
         record = await self.desk.decide_checkin(request.match_info["id"], decision)
         if record is None:
             return error_response(
-                409, f"that check-in cannot be {decision}d now (not found, or decided already)"
+                409, f"that check-in cannot take '{decision}' now (not found, or decided already)"
             )
         return json_response(_checkin_for_producers(record))
 
@@ -173,7 +187,19 @@ def _idempotency_key(request: web.Request) -> str | None:
     return key[:MAX_IDEMPOTENCY_KEY] or None
 
 
-class TooLarge(ValueError):
+def _store_or_503(handler: Handler) -> Handler:
+    """A store that cannot be reached is a 503 that says so, never a 500."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except StoreUnavailable:
+            return error_response(503, "the store cannot be reached right now; try again shortly")
+
+    return answer
+
+
+class TooLarge(Exception):
     """A body past its size limit."""
 
 
@@ -188,10 +214,13 @@ async def _checkin_body(request: web.Request) -> tuple[Any, bytes | None]:
         if not isinstance(part, BodyPartReader):
             raise FormError("a check-in's form has no nested parts")
         if part.name == "photo":
+            if photo is not None:
+                raise FormError("photo: one photo per check-in")
             photo = await _read_part(part, MAX_PHOTO_BYTES, "a photo is at most 10 MB")
         elif part.name in ("headcount", "message"):
             text = (await _read_part(part, MAX_BODY, "a field is too long")).decode("utf-8", "replace")
-            fields[part.name] = int(text) if part.name == "headcount" and text.strip().isdigit() else text
+            headcount = part.name == "headcount" and re.fullmatch(r"[0-9]{1,7}", text.strip())
+            fields[part.name] = int(text) if headcount else text
         else:
             raise FormError(f"{part.name}: not a field of a check-in")
     return fields, photo or None
@@ -213,6 +242,6 @@ async def _json_body(request: web.Request) -> Any:
     if len(body) > MAX_BODY:
         raise FormError(f"the body is at most {MAX_BODY} bytes")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        return orjson.loads(body)  # its errors are ValueErrors, deep nesting included
+    except orjson.JSONDecodeError as error:
         raise FormError(f"the body is not JSON: {error}") from None
