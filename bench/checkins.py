@@ -34,7 +34,7 @@ import aiohttp
 import redis
 import uvloop
 from limits import raise_nofile
-from procs import BENCH_DIR, PYTHON, BenchError, Proc, free_port
+from procs import BENCH_DIR, PYTHON, BenchError, Proc, free_port, start_redis
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 TOKEN = "bench-token"
@@ -203,19 +203,9 @@ def main() -> int:
         if kept != opts.submissions:
             raise BenchError(f"the embedded store kept {kept} of {opts.submissions} accepted check-ins")
 
-        redis_port = free_port()
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise BenchError("redis-server is missing: apt-get install redis-server")
-        redis_server = Proc(
-            "redis",
-            [binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", str(workdir),
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
-            cpu=CLIENT_CPU,
-        )  # fmt: skip
+        redis_server, url = start_redis(workdir, cpu=CLIENT_CPU)
         try:
             time.sleep(0.5)  # redis-server prints no readiness line to wait on
-            url = f"redis://127.0.0.1:{redis_port}/0"
             port = free_port()
             server = start_server(
                 "redis",
@@ -228,7 +218,7 @@ def main() -> int:
                 raise with_log(server, error) from None
             finally:
                 server.stop()
-            kept = redis.Redis(port=redis_port).zcard("eventrunner:records:checkin:order")
+            kept = redis.Redis.from_url(url).zcard("eventrunner:records:checkin:order")
             if kept != opts.submissions:
                 raise BenchError(f"Redis kept {kept} of {opts.submissions} accepted check-ins")
         finally:

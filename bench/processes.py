@@ -12,7 +12,6 @@ publishing one, in the same run) is the Redis hop itself.
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from fanout import (
@@ -26,21 +25,7 @@ from fanout import (
     start_ours,
     write_schedule,
 )
-from procs import BenchError, Proc, free_port
-
-
-def start_redis(workdir: Path) -> tuple[Proc, str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise BenchError("redis-server is missing: apt-get install redis-server")
-    port = free_port()
-    redis = Proc(
-        "redis",
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
-        cpu=LOADGEN_CPU,
-    )  # fmt: skip
-    return redis, f"redis://127.0.0.1:{port}/0"
+from procs import BenchError, Proc, free_port, start_redis
 
 
 def run_processes(opts: argparse.Namespace, loadgen: Proc, workdir: Path) -> tuple[ServerRun, ServerRun, str]:
@@ -50,7 +35,7 @@ def run_processes(opts: argparse.Namespace, loadgen: Proc, workdir: Path) -> tup
     schedule = workdir / "schedule.yaml"
     if not schedule.exists():
         write_schedule(workdir)
-    redis, url = start_redis(workdir)
+    redis, url = start_redis(workdir, cpu=LOADGEN_CPU)
     servers: list[Proc] = []
     ports: list[int] = []
     run = ServerRun(f"ours x{opts.processes} on Redis", "/live/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,3 +166,19 @@ class Proc:
                 self.popen.wait(timeout=15)
         if self.popen.stdin is not None:
             self.popen.stdin.close()
+
+
+def start_redis(workdir: Path, cpu: int) -> tuple[Proc, str]:
+    """A redis-server for a bench run (AOF, fsync every second, as a deployment would);
+    returns it and its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError("redis-server is missing: apt-get install redis-server")
+    port = free_port()
+    redis = Proc(
+        "redis",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
+         "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
+        cpu=cpu,
+    )  # fmt: skip
+    return redis, f"redis://127.0.0.1:{port}/0"

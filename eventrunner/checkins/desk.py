@@ -193,17 +193,25 @@ class CheckinDesk:
 
     # --- actions -----------------------------------------------------------------------
 
-    async def submit_action(self, form: ActionForm, idempotency_key: str | None) -> Record:
+    async def _claim(self, kind: str, scope: str, idempotency_key: str | None) -> tuple[str, Record | None]:
+        """The id a new record takes, or the record an earlier try with the same
+        idempotency key made (then nothing new is made)."""
         record_id = secrets.token_urlsafe(9)
-        if idempotency_key:
-            earlier = await self.collections.remember_once(
-                f"action:{idempotency_key}", record_id, IDEMPOTENCY_TTL_S
-            )
-            if earlier is not None:
-                found = await self.collections.get(ACTION, earlier)
-                if found is not None:
-                    return found  # the same submission again: nothing new
-                record_id = earlier  # the first try was cut short before it was kept
+        if not idempotency_key:
+            return record_id, None
+        earlier = await self.collections.remember_once(
+            f"{scope}:{idempotency_key}", record_id, IDEMPOTENCY_TTL_S
+        )
+        if earlier is None:
+            return record_id, None
+        # Found: the same submission again. Not found: the first try was cut short before
+        # it was kept, and this one keeps it under the id it was given.
+        return earlier, await self.collections.get(kind, earlier)
+
+    async def submit_action(self, form: ActionForm, idempotency_key: str | None) -> Record:
+        record_id, earlier = await self._claim(ACTION, "action", idempotency_key)
+        if earlier is not None:
+            return earlier
         return await self._insert(
             Record(ACTION, record_id, PENDING, form.record(), self.clock(), self.clock())
         )
@@ -259,16 +267,9 @@ class CheckinDesk:
         self, action: Record, form: CheckinForm, idempotency_key: str | None, photo: bytes | None = None
     ) -> Record:
         """`photo`: cleaned already (photos.clean_photo); a check-in with one always waits."""
-        record_id = secrets.token_urlsafe(9)
-        if idempotency_key:
-            earlier = await self.collections.remember_once(
-                f"checkin:{action.id}:{idempotency_key}", record_id, IDEMPOTENCY_TTL_S
-            )
-            if earlier is not None:
-                found = await self.collections.get(CHECKIN, earlier)
-                if found is not None:
-                    return found
-                record_id = earlier
+        record_id, earlier = await self._claim(CHECKIN, f"checkin:{action.id}", idempotency_key)
+        if earlier is not None:
+            return earlier
         reasons = hold_reasons(form.message)
         if photo is not None:
             await self.collections.put_blob(photo_key(record_id), photo)  # kept before the record
