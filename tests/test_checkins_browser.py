@@ -7,7 +7,7 @@ Screenshots land in test-artifacts/."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import aiohttp
@@ -21,6 +21,11 @@ from .browser import WAIT_MS, connected
 from .builders import REPO, live_now_schedule
 from .conftest import TOKEN
 from .process import ServerProcess
+
+# The next January 15, within a year (actions are hosted within about a year of now) and
+# far from any daylight-saving change on either side of the Atlantic.
+_TODAY = datetime.now(UTC).date()
+JANUARY_15 = date(_TODAY.year + (date(_TODAY.year, 1, 15) <= _TODAY), 1, 15)
 
 pytestmark = pytest.mark.browser
 
@@ -270,8 +275,8 @@ async def test_a_host_sends_an_action_from_the_form_and_a_producer_sees_it_waiti
     # The state picks the zone its times are read in.
     await expect(page.locator("#host-zone")).to_have_value("America/Chicago")
     await page.fill("#host-detention", "Montgomery Processing Center")
-    await page.fill("#host-starts", "2031-01-15T18:00")
-    await page.fill("#host-ends", "2031-01-15T17:00")  # before it starts: the server says no
+    await page.fill("#host-starts", f"{JANUARY_15}T18:00")
+    await page.fill("#host-ends", f"{JANUARY_15}T17:00")  # before it starts: the server says no
     await page.fill("#host-description", "Bring candles.")
     await page.fill("#host-contact", "organizer@example.org")
     await page.click("[data-field=host-submit]")
@@ -282,7 +287,7 @@ async def test_a_host_sends_an_action_from_the_form_and_a_producer_sees_it_waiti
     await expect(page.locator("#host-ends")).to_be_focused()
     await page.screenshot(path=shot("checkins-host-error-phone.png"), full_page=True)
 
-    await page.fill("#host-ends", "2031-01-15T20:30")
+    await page.fill("#host-ends", f"{JANUARY_15}T20:30")
     await page.click("[data-field=host-submit]")
     await expect(page.locator("[data-field=host-thanks]")).to_have_text(
         "Thanks — a producer will review it.", timeout=WAIT_MS
@@ -302,8 +307,8 @@ async def test_a_host_sends_an_action_from_the_form_and_a_producer_sees_it_waiti
     assert sent["contact"] == "organizer@example.org"
     assert sent["timezone"] == "America/Chicago"
     # 18:00 in Houston's winter (UTC-6), not in the browser's Berlin.
-    assert sent["starts_at"] == int(datetime(2031, 1, 16, 0, 0, tzinfo=UTC).timestamp() * 1000)
-    assert sent["ends_at"] == int(datetime(2031, 1, 16, 2, 30, tzinfo=UTC).timestamp() * 1000)
+    assert sent["starts_at"] == int(datetime(JANUARY_15.year, 1, 16, 0, 0, tzinfo=UTC).timestamp() * 1000)
+    assert sent["ends_at"] == int(datetime(JANUARY_15.year, 1, 16, 2, 30, tzinfo=UTC).timestamp() * 1000)
     # Not public until a producer approves it.
     assert (await call(server.url, "GET", "/api/actions"))[1] == {"actions": []}
 
