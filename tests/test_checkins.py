@@ -224,3 +224,14 @@ def test_screening_lets_ordinary_rally_news_through(message):
     from eventrunner.checkins.screening import hold_reasons
 
     assert hold_reasons(message) == [], message
+
+
+async def test_a_lost_or_leaked_link_is_replaced_and_the_old_one_stops_working(running):
+    action_id, old_link = await approved_action(running.url)
+    assert (await call(running.url, "POST", old_link.removeprefix(running.url), {"headcount": 1}))[0] == 201
+    assert (await call(running.url, "POST", f"/api/actions/{action_id}/relink"))[0] == 401
+    status, relinked = await call(running.url, "POST", f"/api/actions/{action_id}/relink", **PRODUCER)
+    assert status == 200 and relinked["checkin_url"] != old_link
+    assert (await call(running.url, "POST", old_link.removeprefix(running.url), {"headcount": 2}))[0] == 404
+    new_path = relinked["checkin_url"].removeprefix(running.url)
+    assert (await call(running.url, "POST", new_path, {"headcount": 3}))[0] == 201

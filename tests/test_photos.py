@@ -64,6 +64,11 @@ async def test_a_photo_is_served_with_no_metadata_only_once_approved(running):
     assert not image.getexif() and "icc_profile" not in image.info and "comment" not in image.info
     feed = (await call(running.url, "GET", "/api/checkins"))[1]["checkins"]
     assert feed[0]["photo"] == f"/api/photos/{checkin['id']}.jpg"
+    # Hidden: gone for everyone, the producer included, and not kept.
+    assert (await call(running.url, "POST", f"/api/checkins/{checkin['id']}/hide", **PRODUCER))[0] == 200
+    assert (await get_bytes(photo))[0] == 404
+    assert (await get_bytes(photo, **PRODUCER))[0] == 404
+    assert await running.server.desk.collections.get_blob(f"photo:{checkin['id']}") is None
 
 
 async def test_what_is_not_a_photo_is_refused(running):

@@ -136,3 +136,10 @@ async def test_records_newest_first(store):
         await store.collections.insert("checkin", f"c{n}", "approved", {"n": n}, now_ms=n)
     newest = await store.collections.records("checkin", "approved", limit=3, newest_first=True)
     assert [r.id for r in newest] == ["c4", "c3", "c2"]
+
+
+async def test_a_deleted_blob_is_gone(store):
+    await store.collections.put_blob("photo:y", b"jpeg")
+    await store.collections.delete_blob("photo:y")
+    await store.collections.delete_blob("photo:never")  # nothing to delete is no error
+    assert await store.collections.get_blob("photo:y") is None

@@ -217,21 +217,24 @@ class CheckinDesk:
         )
 
     async def decide_action(self, action_id: str, decision: str) -> tuple[Record, str | None] | None:
-        """approve / reject / trust a pending (or, for trust, approved) action; returns it
-        and, on approval, the check-in link's token (shown once). None if it cannot."""
+        """approve / reject a pending action, trust / relink an approved one; returns it
+        and, on approval and relinking, the check-in link's token (shown once). None if it
+        cannot."""
         token = None
         if decision == "approve":
-            token = secrets.token_urlsafe(24)
             found = await self.collections.get(ACTION, action_id)
             if found is None or found.status != PENDING:
                 return None
-            await self.collections.insert(
-                LINK, link_key(token), APPROVED, {"action": action_id}, self.clock()
-            )
-            self.seen.links[link_key(token)] = action_id
+            token = await self._new_link(action_id)
             changed = await self.collections.update(
                 ACTION, action_id, self.clock(), status=APPROVED, expected_status=PENDING
             )
+        elif decision == "relink":  # the link was lost, or leaked: the old one stops working
+            changed = await self.collections.get(ACTION, action_id)
+            if changed is None or changed.status != APPROVED:
+                return None
+            await self._revoke_links(action_id)
+            token = await self._new_link(action_id)
         elif decision == "reject":
             changed = await self.collections.update(
                 ACTION, action_id, self.clock(), status=REJECTED, expected_status=PENDING
@@ -248,18 +251,31 @@ class CheckinDesk:
         self._changed(changed)
         return changed, token
 
+    async def _new_link(self, action_id: str) -> str:
+        token = secrets.token_urlsafe(24)
+        await self.collections.insert(LINK, link_key(token), APPROVED, {"action": action_id}, self.clock())
+        self.seen.links[link_key(token)] = action_id
+        return token
+
+    async def _revoke_links(self, action_id: str) -> None:
+        for link in await self.collections.records(LINK, APPROVED, LISTED):
+            if link.body.get("action") == action_id:
+                await self.collections.update(LINK, link.id, self.clock(), status=REJECTED)
+                self.seen.links.pop(link.id, None)
+
     # --- check-ins ---------------------------------------------------------------------
 
     async def action_of_link(self, token: str) -> Record | None:
-        """The approved action a check-in link belongs to; from memory when this process
-        knows it (a burst of check-ins reads nothing), else from the store."""
+        """The approved action a check-in link belongs to. One process alone knows its
+        links in memory (a burst of check-ins reads nothing); with several, the store is
+        asked each time, since another process may have revoked the link."""
         key = link_key(token)
-        action_id = self.seen.links.get(key)
+        action_id = None if self.shared else self.seen.links.get(key)
         if action_id is None:
             link = await self.collections.get(LINK, key)
-            if link is None:
-                return None
-            action_id = self.seen.links[key] = str(link.body["action"])
+            if link is None or link.status != APPROVED:
+                return None  # never made, or revoked
+            action_id = str(link.body["action"])
         action = self.seen.actions.get(action_id) or await self.collections.get(ACTION, action_id)
         return action if action is not None and action.status == APPROVED else None
 
@@ -295,6 +311,9 @@ class CheckinDesk:
             CHECKIN, checkin_id, self.clock(), status=status, expected_status=expected
         )
         if changed is not None:
+            if changed.status in (REJECTED, HIDDEN) and changed.body.get("photo"):
+                # A photo nobody may see again is not kept: it may show a face.
+                await self.collections.delete_blob(photo_key(checkin_id))
             self._changed(changed)
         return changed
 

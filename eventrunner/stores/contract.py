@@ -154,6 +154,8 @@ class Collections(Protocol):
 
     async def get_blob(self, key: str) -> bytes | None: ...
 
+    async def delete_blob(self, key: str) -> None: ...
+
 
 class Store(Protocol):
     """One store: the show record and the collections, opened and closed together."""

@@ -254,6 +254,10 @@ class RedisCollections:
         await self.client.set(f"{self.prefix}blob:{key}", data)
 
     @unavailable_on_redis_errors
+    async def delete_blob(self, key: str) -> None:
+        await self.client.delete(f"{self.prefix}blob:{key}")
+
+    @unavailable_on_redis_errors
     async def get_blob(self, key: str) -> bytes | None:
         data = await self.client.get(f"{self.prefix}blob:{key}")
         return bytes(data) if data is not None else None

@@ -262,6 +262,12 @@ class SqliteCollections:
 
         await self._run(work)
 
+    async def delete_blob(self, key: str) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM blobs WHERE key = ?", (key,))
+
+        await self._run(work)
+
     async def get_blob(self, key: str) -> bytes | None:
         def work(db: sqlite3.Connection) -> bytes | None:
             row = db.execute("SELECT data FROM blobs WHERE key = ?", (key,)).fetchone()

@@ -33,7 +33,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
 CHECKIN_PATH = "/api/checkin/"
-ACTION_DECISIONS = ("approve", "reject", "trust")
+ACTION_DECISIONS = ("approve", "reject", "trust", "relink")
 CHECKIN_DECISIONS = ("approve", "reject", "hide")
 
 
