@@ -235,3 +235,13 @@ async def test_a_lost_or_leaked_link_is_replaced_and_the_old_one_stops_working(r
     assert (await call(running.url, "POST", old_link.removeprefix(running.url), {"headcount": 2}))[0] == 404
     new_path = relinked["checkin_url"].removeprefix(running.url)
     assert (await call(running.url, "POST", new_path, {"headcount": 3}))[0] == 201
+
+
+async def test_producers_see_what_screening_found_in_an_action_before_approving_it(running):
+    await call(running.url, "POST", "/api/actions", action(description="Call Ana at 205-555-0134 to carpool"))
+    await call(running.url, "POST", "/api/actions", action(title="Vigil for families"))
+    _, pending = await call(running.url, "GET", "/api/actions?status=pending", **PRODUCER)
+    held = {a["title"]: a["held_for"] for a in pending["actions"]}
+    assert held["Vigil at the Etowah County Detention Center"] == ["it may contain a phone number"]
+    assert held["Vigil for families"] == []
+    assert "held_for" not in str((await call(running.url, "GET", "/api/actions"))[1])

@@ -45,6 +45,8 @@ CHECKIN_DECISIONS = {
     "hide": (APPROVED, HIDDEN),
 }
 VERSIONS = "topic-versions"  # the store counter that numbers the topic's versions
+# An action's text that goes public when it is approved: screened for its producers.
+PUBLIC_TEXT = ("title", "venue", "city", "detention_center", "description")
 
 
 def photo_key(checkin_id: str) -> str:
@@ -396,4 +398,13 @@ def public_action(record: Record) -> dict[str, Any]:
 
 
 def producer_action(record: Record) -> dict[str, Any]:
-    return {**public_action(record), "contact": record.body["contact"], "status": record.status}
+    """An action as producers see it: with the host's contact, and what screening found in
+    the text that goes public on approval (a producer reads it before approving)."""
+    body = record.body
+    public_text = " · ".join(str(body.get(key) or "") for key in PUBLIC_TEXT)
+    return {
+        **public_action(record),
+        "contact": body["contact"],
+        "status": record.status,
+        "held_for": hold_reasons(public_text),
+    }
