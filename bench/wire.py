@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import os
 
+from eventrunner.live.wsframe import (  # noqa: F401  (the bench's modules take the opcodes from here)
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    read_frame,
+)
 from eventrunner.live.wsframe import accept_key as server_accept_key
-from eventrunner.live.wsframe import read_frame
-
-OP_CONTINUATION = 0x0
-OP_TEXT = 0x1
-OP_BINARY = 0x2
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
 
 # Engine.IO packet types as the first byte of a text frame.
 EIO_OPEN = ord("0")
