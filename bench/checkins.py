@@ -169,6 +169,18 @@ async def measure(url: str, opts: argparse.Namespace, setup: bool = True) -> tup
     return opts.submissions / elapsed, p99(latencies)
 
 
+def run_server(name: str, args: list[str], opts: argparse.Namespace) -> tuple[float, float]:
+    """Start a server on a free port, measure it, stop it: (check-ins a second, p99 ms)."""
+    port = free_port()
+    server = start_server(name, [*args, "--port", str(port)], port)
+    try:
+        return uvloop.run(measure(f"http://127.0.0.1:{port}", opts))
+    except BenchError as error:
+        raise with_log(server, error) from None
+    finally:
+        server.stop()
+
+
 def kept_embedded(data_dir: Path) -> int:
     with sqlite3.connect(data_dir / "collections.sqlite3") as db:
         return int(db.execute("SELECT count(*) FROM records WHERE kind = 'checkin'").fetchone()[0])
@@ -189,16 +201,7 @@ def main() -> int:
     try:
         day = schedule(workdir)
         serve = [PYTHON, "-m", "eventrunner.cli", "serve", str(day)]
-        port = free_port()
-        server = start_server(
-            "embedded", [*serve, "--data-dir", str(workdir / "a"), "--port", str(port)], port
-        )
-        try:
-            results["embedded"] = uvloop.run(measure(f"http://127.0.0.1:{port}", opts))
-        except BenchError as error:
-            raise with_log(server, error) from None
-        finally:
-            server.stop()
+        results["embedded"] = run_server("embedded", [*serve, "--data-dir", str(workdir / "a")], opts)
         kept = kept_embedded(workdir / "a")
         if kept != opts.submissions:
             raise BenchError(f"the embedded store kept {kept} of {opts.submissions} accepted check-ins")
@@ -206,18 +209,8 @@ def main() -> int:
         redis_server, url = start_redis(workdir, cpu=CLIENT_CPU)
         try:
             time.sleep(0.5)  # redis-server prints no readiness line to wait on
-            port = free_port()
-            server = start_server(
-                "redis",
-                [*serve, "--data-dir", str(workdir / "b"), "--port", str(port), "--redis-url", url],
-                port,
-            )
-            try:
-                results["redis"] = uvloop.run(measure(f"http://127.0.0.1:{port}", opts))
-            except BenchError as error:
-                raise with_log(server, error) from None
-            finally:
-                server.stop()
+            redis_args = [*serve, "--data-dir", str(workdir / "b"), "--redis-url", url]
+            results["redis"] = run_server("redis", redis_args, opts)
             kept = redis.Redis.from_url(url).zcard("eventrunner:records:checkin:order")
             if kept != opts.submissions:
                 raise BenchError(f"Redis kept {kept} of {opts.submissions} accepted check-ins")

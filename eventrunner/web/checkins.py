@@ -136,13 +136,22 @@ class CheckinRoutes:
 
     # --- producers ----------------------------------------------------------------------
 
-    async def decide_action(self, request: web.Request) -> web.Response:
-        refused = await producer_refusal(self.auth, request, "only producers decide on actions")
+    async def _decision(
+        self, request: web.Request, what: str, allowed: tuple[str, ...]
+    ) -> str | web.Response:
+        """The producer's decision named in the path, or the answer that refuses it."""
+        refused = await producer_refusal(self.auth, request, f"only producers decide on {what}s")
         if refused is not None:
             return refused
         decision = request.match_info["decision"]
-        if decision not in ACTION_DECISIONS:
-            return error_response(404, f"an action can be: {', '.join(ACTION_DECISIONS)}")
+        if decision not in allowed:
+            return error_response(404, f"a {what} can take: {', '.join(allowed)}")
+        return decision
+
+    async def decide_action(self, request: web.Request) -> web.Response:
+        decision = await self._decision(request, "action", ACTION_DECISIONS)
+        if isinstance(decision, web.Response):
+            return decision
         decided = await self.desk.decide_action(request.match_info["id"], decision)
         if decided is None:
             return error_response(
@@ -156,12 +165,9 @@ class CheckinRoutes:
         return json_response(answer)
 
     async def decide_checkin(self, request: web.Request) -> web.Response:
-        refused = await producer_refusal(self.auth, request, "only producers moderate check-ins")
-        if refused is not None:
-            return refused
-        decision = request.match_info["decision"]
-        if decision not in CHECKIN_DECISIONS:
-            return error_response(404, f"a check-in can be: {', '.join(CHECKIN_DECISIONS)}")
+        decision = await self._decision(request, "check-in", CHECKIN_DECISIONS)
+        if isinstance(decision, web.Response):
+            return decision
         record = await self.desk.decide_checkin(request.match_info["id"], decision)
         if record is None:
             return error_response(
