@@ -245,3 +245,63 @@ async def test_producers_see_what_screening_found_in_an_action_before_approving_
     assert held["Vigil at the Etowah County Detention Center"] == ["it may contain a phone number"]
     assert held["Vigil for families"] == []
     assert "held_for" not in str((await call(running.url, "GET", "/api/actions"))[1])
+
+
+async def test_producers_set_the_delay_the_kill_switch_and_the_spotlight_and_overlays_follow(running):
+    action_id, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    assert (await call(running.url, "POST", "/api/checkins/air", {"killed": True}))[0] == 401
+    for bad, named in (
+        ({"delay_s": 601}, "delay_s"),
+        ({"killed": "yes"}, "killed"),
+        ({"spotlight": "no-such-action"}, "spotlight: not an approved action"),
+        ({"volume": 11}, "volume"),
+    ):
+        status, answer = await call(running.url, "POST", "/api/checkins/air", bad, **PRODUCER)
+        assert status == 400 and named in answer["error"], bad
+    _, checkin = await call(running.url, "POST", path, {"headcount": 40, "message": "We are live!"})
+    await call(running.url, "POST", f"/api/checkins/{checkin['id']}/approve", **PRODUCER)
+
+    overlay = Recorder(["checkins"])
+    await overlay.connect(running.url, ["/overlay"], expect=("checkins",), socketio_path="live")
+    try:
+        await overlay.wait_for("/overlay", lambda d: d["air"]["feed"] == [checkin["id"]], "checkins")
+        status, air = await call(
+            running.url, "POST", "/api/checkins/air", {"spotlight": action_id}, **PRODUCER
+        )
+        assert status == 200 and air == {"delay_s": 0, "killed": False, "spotlight": action_id}
+        doc = await overlay.wait_for("/overlay", lambda d: "spotlight" in d["air"], "checkins")
+        assert doc["air"]["spotlight"]["checkin"]["message"] == "We are live!"
+        await call(running.url, "POST", "/api/checkins/air", {"killed": True}, **PRODUCER)
+        doc = await overlay.wait_for("/overlay", lambda d: d["air"]["killed"], "checkins")
+        assert doc["air"]["feed"] == [] and "spotlight" not in doc["air"]
+        # Back on air with a delay: a new check-in reaches the overlays a second after approval.
+        await call(running.url, "POST", "/api/checkins/air", {"killed": False, "delay_s": 1}, **PRODUCER)
+        running.clock.now += 60_000
+        _, later = await call(running.url, "POST", path, {"headcount": 45, "message": "More arriving"})
+        await call(running.url, "POST", f"/api/checkins/{later['id']}/approve", **PRODUCER)
+        doc = await overlay.wait_for(
+            "/overlay", lambda d: later["id"] in [c["id"] for c in d["feed"]], "checkins"
+        )
+        assert later["id"] not in doc["air"]["feed"]
+        running.clock.now += 1000  # the show's clock: the server wakes when the second is up
+        doc = await overlay.wait_for("/overlay", lambda d: later["id"] in d["air"]["feed"], "checkins")
+        assert doc["air"]["spotlight"]["checkin"]["headcount"] == 45
+    finally:
+        await overlay.close()
+
+
+async def test_hiding_an_actions_latest_check_in_brings_back_the_headcount_before_it(running):
+    action_id, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    ids = []
+    for people in (20, 35):
+        _, checkin = await call(running.url, "POST", path, {"headcount": people})
+        await call(running.url, "POST", f"/api/checkins/{checkin['id']}/approve", **PRODUCER)
+        ids.append(checkin["id"])
+    headcounts = running.server.desk.seen.headcounts
+    assert headcounts[action_id].people == 35
+    await call(running.url, "POST", f"/api/checkins/{ids[1]}/hide", **PRODUCER)
+    assert running.server.desk.seen.headcounts[action_id].people == 20
+    await call(running.url, "POST", f"/api/checkins/{ids[0]}/hide", **PRODUCER)
+    assert action_id not in running.server.desk.seen.headcounts

@@ -17,13 +17,25 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-from eventrunner.checkins.forms import ActionForm, CheckinForm
-from eventrunner.checkins.places import FIELD_OFFICES_BY_ID
+from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
+from eventrunner.checkins.onair import AirSettings
 from eventrunner.checkins.screening import hold_reasons
+from eventrunner.checkins.views import (
+    ACTION,
+    APPROVED,
+    CHECKIN,
+    FEED_SIZE,
+    HIDDEN,
+    PENDING,
+    REJECTED,
+    Headcount,
+    Projection,
+    build_views,
+    public_action,
+    public_checkin,
+)
 from eventrunner.core.views import Audience
 from eventrunner.stores.contract import Collections, Record, StoreUnavailable
 from eventrunner.topics.hub import Envelope, LiveHub, Topic
@@ -31,10 +43,7 @@ from eventrunner.topics.hub import Envelope, LiveHub, Topic
 log = logging.getLogger(__name__)
 
 TOPIC = "checkins"
-ACTION, CHECKIN, LINK = "action", "checkin", "checkin-link"
-PENDING, APPROVED, REJECTED, HIDDEN = "pending", "approved", "rejected", "hidden"
-FEED_SIZE = 30  # check-ins a page or an overlay holds
-QUEUE_SHOWN = 200  # of what waits for producers, the oldest this many are in the topic
+LINK, AIR = "checkin-link", "air"
 PUBLISH_PER_SECOND = 4
 LISTED = 5000  # records read back at most per kind and status
 IDEMPOTENCY_TTL_S = 24 * 3600
@@ -45,16 +54,13 @@ CHECKIN_DECISIONS = {
     "hide": (APPROVED, HIDDEN),
 }
 VERSIONS = "topic-versions"  # the store counter that numbers the topic's versions
-# An action's text that goes public when it is approved: screened for its producers.
-PUBLIC_TEXT = ("title", "venue", "city", "detention_center", "description")
+# Each action's latest approved check-in, as two store counters (action id -> value):
+# totals count every action, not only those in the feed.
+HEADCOUNT_AT, HEADCOUNT = "headcount-at", "headcount"
 
 
 def photo_key(checkin_id: str) -> str:
     return f"photo:{checkin_id}"
-
-
-def photo_url(checkin_id: str) -> str:
-    return f"/api/photos/{checkin_id}.jpg"
 
 
 async def checkin_photo(collections: Collections, checkin_id: str, any_status: bool = False) -> bytes | None:
@@ -70,37 +76,6 @@ def link_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass
-class Projection:
-    """What the topic shows: read whole from the store at start and when another process
-    changed it, and kept up to date record by record for this process's own writes."""
-
-    actions: dict[str, Record] = field(default_factory=dict)  # approved
-    feed: list[Record] = field(default_factory=list)  # approved check-ins, newest first
-    pending_actions: dict[str, Record] = field(default_factory=dict)  # oldest first
-    pending_checkins: dict[str, Record] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)  # check-in link's key -> its action
-
-    def take(self, record: Record) -> None:
-        """`record` as it now stands in the store."""
-        if record.kind == ACTION:
-            self.pending_actions.pop(record.id, None)
-            self.actions.pop(record.id, None)
-            if record.status == PENDING:
-                self.pending_actions[record.id] = record
-            elif record.status == APPROVED:
-                self.actions[record.id] = record
-        elif record.kind == CHECKIN:
-            self.pending_checkins.pop(record.id, None)
-            self.feed = [item for item in self.feed if item.id != record.id]
-            if record.status == PENDING:
-                self.pending_checkins[record.id] = record
-            elif record.status == APPROVED:
-                self.feed.append(record)
-                self.feed.sort(key=lambda item: item.created_ms, reverse=True)
-                del self.feed[FEED_SIZE:]
-
-
 class CheckinDesk:
     def __init__(
         self, collections: Collections, hub: LiveHub, clock: Callable[[], int], shared: bool = False
@@ -113,25 +88,39 @@ class CheckinDesk:
         self.hub = hub
         self.clock = clock
         self.seen = Projection()
-        self.topic = hub.add_topic(Topic(TOPIC, self._views(), version=0), refresh=self.refresh)
+        self.topic = hub.add_topic(
+            Topic(TOPIC, build_views(self.seen, clock())[0], version=0), refresh=self.refresh
+        )
         # A burst of check-ins is one publication, at most PUBLISH_PER_SECOND a second.
         self._dirty = False
         self._publisher: asyncio.Task[None] | None = None
         self._published_at = 0.0
+        self._wake: asyncio.TimerHandle | None = None  # when the views change by time alone
 
     # --- reading the store -------------------------------------------------------------
 
     async def load(self) -> None:
         """Read the projection from the store (at start, and when another process changed it)."""
         records = self.collections.records
-        approved = await records(ACTION, APPROVED, LISTED)
-        newest = await records(CHECKIN, APPROVED, FEED_SIZE, newest_first=True)
+        at, people = await self.collections.counts(HEADCOUNT_AT), await self.collections.counts(HEADCOUNT)
+        air_record = await self.collections.get(AIR, TOPIC)
+        air = AirSettings()
+        pin = None
+        if air_record is not None:
+            air = AirSettings(**{key: air_record.body[key] for key in AirSettings.model_fields})
+            if air_record.body.get("pin"):
+                pin = await self.collections.get(CHECKIN, air_record.body["pin"])
+        # With several processes each check-in asks the store for its link (action_of_link).
+        links = [] if self.shared else await records(LINK, APPROVED, LISTED)
         self.seen = Projection(
-            actions={record.id: record for record in approved},
-            feed=newest,
+            actions={record.id: record for record in await records(ACTION, APPROVED, LISTED)},
+            feed=await records(CHECKIN, APPROVED, FEED_SIZE, newest_first=True),
             pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
             pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
-            links={record.id: str(record.body["action"]) for record in await records(LINK, APPROVED, LISTED)},
+            links={record.id: str(record.body["action"]) for record in links},
+            headcounts={key: Headcount(when, people.get(key, 0)) for key, when in at.items() if when > 0},
+            air=air,
+            spotlight_pin=pin,
         )
 
     async def version(self) -> int:
@@ -156,9 +145,10 @@ class CheckinDesk:
         self._changed(record)
         return record
 
-    def _changed(self, record: Record) -> None:
+    def _changed(self, record: Record | None = None) -> None:
         """A write of this process is kept: show it, soon."""
-        self.seen.take(record)
+        if record is not None:
+            self.seen.take(record)
         self._dirty = True
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._publish(), name="checkins-publish")
@@ -187,7 +177,22 @@ class CheckinDesk:
             if version > self.topic.version:
                 self.hub.publish(TOPIC, self._views(), version)
 
+    def _views(self) -> dict[Audience, dict[str, Any]]:
+        """The views now; and a wake-up for when time alone changes them."""
+        now = self.clock()
+        views, changes_at = build_views(self.seen, now)
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        if changes_at is not None:
+            # A little past the instant: at it, the view is still the old one.
+            delay = (changes_at - now) / 1000 + 0.01
+            self._wake = asyncio.get_running_loop().call_later(delay, self._changed)
+        return views
+
     async def close(self) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
         if self._publisher is not None:
             self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -301,23 +306,73 @@ class CheckinDesk:
             "photo": photo is not None,
         }
         now = self.clock()
-        return await self._insert(Record(CHECKIN, record_id, status, body, now, now))
+        record = await self._insert(Record(CHECKIN, record_id, status, body, now, now))
+        if record.status == APPROVED:
+            await self._count_headcount(record)
+        return record
 
     async def decide_checkin(self, checkin_id: str, decision: str) -> Record | None:
-        expected, status = {
-            "approve": (PENDING, APPROVED),
-            "reject": (PENDING, REJECTED),
-            "hide": (APPROVED, HIDDEN),
-        }[decision]
+        expected, status = CHECKIN_DECISIONS[decision]
         changed = await self.collections.update(
             CHECKIN, checkin_id, self.clock(), status=status, expected_status=expected
         )
-        if changed is not None:
-            if changed.status in (REJECTED, HIDDEN) and changed.body.get("photo"):
-                # A photo nobody may see again is not kept: it may show a face.
-                await self.collections.delete_blob(photo_key(checkin_id))
-            self._changed(changed)
+        if changed is None:
+            return None
+        if changed.status in (REJECTED, HIDDEN) and changed.body.get("photo"):
+            # A photo nobody may see again is not kept: it may show a face.
+            await self.collections.delete_blob(photo_key(checkin_id))
+        if changed.status == APPROVED:
+            await self._count_headcount(changed)
+        if changed.status == HIDDEN:
+            await self._recount_headcount(str(changed.body["action"]))
+            async with self._reading:  # the feed, the headcount and the spotlight, afresh
+                await self.load()
+        self._changed(changed)
         return changed
+
+    async def _count_headcount(self, record: Record) -> None:
+        """An approved check-in newer than its action's latest becomes the latest."""
+        action = str(record.body["action"])
+        latest = self.seen.headcounts.get(action)
+        if latest is None or record.created_ms >= latest.at_ms:
+            await self._put_headcount(action, Headcount(record.created_ms, int(record.body["headcount"])))
+
+    async def _recount_headcount(self, action_id: str) -> None:
+        """The latest approved check-in of an action again (its latest was hidden)."""
+        newest = await self.collections.records(CHECKIN, APPROVED, LISTED, newest_first=True)
+        record = next((r for r in newest if r.body["action"] == action_id), None)
+        latest = Headcount(0, 0) if record is None else Headcount(record.created_ms, record.body["headcount"])
+        await self._put_headcount(action_id, latest)
+
+    async def _put_headcount(self, action_id: str, latest: Headcount) -> None:
+        # The headcount before its time: a reader that sees the new time sees its headcount.
+        await self.collections.put(HEADCOUNT, action_id, latest.people)
+        await self.collections.put(HEADCOUNT_AT, action_id, latest.at_ms)
+        if latest.at_ms:
+            self.seen.headcounts[action_id] = latest
+        else:
+            self.seen.headcounts.pop(action_id, None)
+
+    # --- on air ------------------------------------------------------------------------
+
+    async def set_air(self, changes: Any) -> AirSettings:
+        """Producers change the delay, the kill switch or the spotlight; FormError names
+        what cannot be."""
+        if not isinstance(changes, dict):
+            raise FormError("the body must be a JSON object")
+        settings = parse(AirSettings, self.seen.air.changed_by(changes))
+        pin = None
+        if settings.spotlight is not None:
+            if settings.spotlight not in self.seen.actions:
+                raise FormError("spotlight: not an approved action")
+            newest = await self.collections.records(CHECKIN, APPROVED, LISTED, newest_first=True)
+            pin = next((r for r in newest if r.body["action"] == settings.spotlight), None)
+        body = {**settings.model_dump(), "pin": pin.id if pin else None}
+        if not await self.collections.insert(AIR, TOPIC, APPROVED, body, self.clock()):
+            await self.collections.update(AIR, TOPIC, self.clock(), body=body)
+        self.seen.air, self.seen.spotlight_pin = settings, pin
+        self._changed()
+        return settings
 
     # --- what people see ---------------------------------------------------------------
 
@@ -325,86 +380,4 @@ class CheckinDesk:
         return [public_action(record) for record in self.seen.actions.values()]
 
     def public_feed(self) -> list[dict[str, Any]]:
-        return [item for record in self.seen.feed if (item := self._public_checkin(record)) is not None]
-
-    def _public_checkin(self, record: Record) -> dict[str, Any] | None:
-        action = self.seen.actions.get(str(record.body.get("action")))
-        if action is None:
-            return None  # its action is no longer listed
-        # City level only: never the venue, never who posted it.
-        return {
-            "id": record.id,
-            "action": action.id,
-            "title": action.body["title"],
-            "city": action.body["city"],
-            "state": action.body["state"],
-            "headcount": record.body["headcount"],
-            "message": record.body["message"],
-            "at": record.created_ms,
-            "photo": photo_url(record.id) if record.body.get("photo") else None,
-        }
-
-    def _views(self) -> dict[Audience, dict[str, Any]]:
-        feed = self.public_feed()
-        latest: dict[str, int] = {}
-        for item in reversed(feed):  # oldest first: the newest headcount of each action wins
-            latest[item["action"]] = item["headcount"]
-        public = {
-            "actions": self.public_actions(),
-            "feed": feed,
-            "totals": {
-                "actions": len(self.seen.actions),
-                "live": len(latest),
-                "people": sum(latest.values()),
-            },
-        }
-        producer = {
-            **public,
-            "pending": {
-                "actions": [
-                    producer_action(r) for r in islice(self.seen.pending_actions.values(), QUEUE_SHOWN)
-                ],
-                "checkins": [
-                    {"id": r.id, **r.body, "at": r.created_ms}
-                    for r in islice(self.seen.pending_checkins.values(), QUEUE_SHOWN)
-                ],
-                "waiting": {
-                    "actions": len(self.seen.pending_actions),
-                    "checkins": len(self.seen.pending_checkins),
-                },
-            },
-        }
-        return {"producer": producer, "public": public}
-
-
-def public_action(record: Record) -> dict[str, Any]:
-    """An approved action as anyone may see it: never its host's contact."""
-    body = record.body
-    office = FIELD_OFFICES_BY_ID.get(body.get("field_office") or "")
-    return {
-        "id": record.id,
-        "title": body["title"],
-        "type": body["type"],
-        "venue": body["venue"],
-        "city": body["city"],
-        "state": body["state"],
-        "field_office": office.name if office else None,
-        "detention_center": body.get("detention_center"),
-        "starts_at": body["starts_ms"],
-        "ends_at": body["ends_ms"],
-        "timezone": body["timezone"],
-        "description": body["description"],
-    }
-
-
-def producer_action(record: Record) -> dict[str, Any]:
-    """An action as producers see it: with the host's contact, and what screening found in
-    the text that goes public on approval (a producer reads it before approving)."""
-    body = record.body
-    public_text = " · ".join(str(body.get(key) or "") for key in PUBLIC_TEXT)
-    return {
-        **public_action(record),
-        "contact": body["contact"],
-        "status": record.status,
-        "held_for": hold_reasons(public_text),
-    }
+        return [item for record in self.seen.feed if (item := public_checkin(self.seen, record)) is not None]

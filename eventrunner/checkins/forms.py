@@ -4,7 +4,7 @@ input, validated into plain values; a problem names its field."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
@@ -26,6 +26,7 @@ MAX_ACTION_HOURS = 48
 # Real places only: "localtime" would be the server's own zone, "Factory" none at all.
 ZONES = frozenset(available_timezones()) - {"localtime", "Factory"}
 MAX_DAYS_AWAY = 400  # an action is hosted within about a year of now
+Form = TypeVar("Form", bound=BaseModel)
 
 
 class FormError(ValueError):
@@ -105,7 +106,7 @@ def _ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def parse(form: type[ActionForm] | type[CheckinForm], data: Any) -> Any:
+def parse(form: type[Form], data: Any) -> Form:
     """The validated form; raises FormError naming the first field that is wrong."""
     if not isinstance(data, dict):
         raise FormError("the body must be a JSON object")

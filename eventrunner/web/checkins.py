@@ -21,9 +21,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import RateLimiter
-from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key, producer_action
+from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key
 from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
+from eventrunner.checkins.views import producer_action
 from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal
 
@@ -59,6 +60,7 @@ class CheckinRoutes:
         app.router.add_get("/api/checkins", self.list_checkins)
         app.router.add_get("/api/photos/{id}.jpg", _store_or_503(self.photo))
         app.router.add_post("/api/checkins/{id}/{decision}", _store_or_503(self.decide_checkin))
+        app.router.add_post("/api/checkins/air", _store_or_503(self.set_air))
 
     # --- the public ---------------------------------------------------------------------
 
@@ -174,6 +176,17 @@ class CheckinRoutes:
                 409, f"that check-in cannot take '{decision}' now (not found, or decided already)"
             )
         return json_response(_checkin_for_producers(record))
+
+    async def set_air(self, request: web.Request) -> web.Response:
+        """The on-air delay, the kill switch and the spotlight, any of them at once."""
+        refused = await producer_refusal(self.auth, request, "only producers decide what goes on air")
+        if refused is not None:
+            return refused
+        try:
+            settings = await self.desk.set_air(await _json_body(request))
+        except FormError as error:
+            return error_response(400, str(error))
+        return json_response(settings.model_dump())
 
 
 def _checkin_for_producers(record: Record) -> dict[str, Any]:

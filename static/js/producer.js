@@ -385,6 +385,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     var target = event.target;
     if (isTyping(target)) return;
+    if (target.closest('.queue')) return;   // the check-in queue has keys of its own
     // Space and Enter on a focused control keep their usual meaning.
     if ((event.key === ' ' || event.key === 'Enter') && target.closest('button, a, summary, input')) return;
     var selector = SHORTCUTS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
