@@ -98,6 +98,8 @@ def build_views(seen: Projection, now_ms: int) -> tuple[dict[Audience, dict[str,
     producer = {
         **public,
         "trusted": [action_id for action_id, r in seen.actions.items() if r.body.get("trusted")],
+        # What producers set, whatever reaches the air now (the kill switch hides the spotlight).
+        "settings": seen.air.model_dump(exclude_none=True),
         "pending": {
             "actions": [producer_action(r) for r in islice(seen.pending_actions.values(), QUEUE_SHOWN)],
             "checkins": [

@@ -31,7 +31,10 @@
   var delaySelect = field('delay');
   var zone = P.viewerZone();
 
-  function at(ms) { return P.formatTime(ms, zone, null, {}); }
+  /* In the producer's own zone, unless another is named (an action's own). */
+  function at(ms, inZone) { return P.formatTime(ms, inZone || zone, null, {}); }
+
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
 
   function say(text, kind) {
     statusLine.dataset.kind = kind || '';
@@ -80,7 +83,7 @@
       h('span', { class: 'kind', text: 'Action · ' + a.type }),
       h('strong', { class: 'row-title', text: a.title }),
       h('span', { class: 'row-line', text: place + (where ? ' — ' + where : '') }),
-      h('span', { class: 'row-line muted', text: at(a.starts_at) + ' – ' + at(a.ends_at) + ' (' + a.timezone + ')' }),
+      h('span', { class: 'row-line muted', text: at(a.starts_at, a.timezone) + ' – ' + at(a.ends_at, a.timezone) + ' (' + a.timezone + ')' }),
       a.description ? h('span', { class: 'row-line', text: a.description }) : null,
       h('span', { class: 'row-line private', text: 'Host (private): ' + a.contact }),
       reasons(a.held_for)
@@ -91,7 +94,7 @@
     var action = actionById(c.action);
     var from = action ? action.title + ' — ' + action.city + ', ' + action.state : 'an action no longer listed';
     return [
-      h('span', { class: 'kind', text: 'Check-in · ' + c.headcount + ' people' }),
+      h('span', { class: 'kind', text: 'Check-in · ' + plural(c.headcount, 'person', 'people') }),
       h('strong', { class: 'row-title', text: from }),
       c.message ? h('span', { class: 'row-line', text: c.message }) : h('span', { class: 'row-line muted', text: '(no message)' }),
       c.photo ? h('img', { class: 'thumb', src: '/api/photos/' + encodeURIComponent(c.id) + '.jpg', alt: 'Photo sent with this check-in', loading: 'lazy' }) : null,
@@ -135,7 +138,8 @@
     }
     if (!queue.querySelector('[tabindex="0"]') && queue.children.length) queue.children[0].tabIndex = 0;
     var waiting = (doc.pending && doc.pending.waiting) || { actions: 0, checkins: 0 };
-    ER.setText(field('waiting'), waiting.actions + ' actions and ' + waiting.checkins + ' check-ins wait' +
+    ER.setText(field('waiting'), plural(waiting.actions, 'action', 'actions') + ' and ' +
+      plural(waiting.checkins, 'check-in', 'check-ins') + ' waiting' +
       (items.length < waiting.actions + waiting.checkins ? ' (the oldest ' + items.length + ' shown)' : ''));
     field('queue-empty').hidden = items.length > 0;
   }
@@ -236,23 +240,23 @@
     feed.forEach(function (c) {
       feedList.appendChild(h('li', { class: 'approved-row', dataset: { id: c.id } }, [
         h('span', { class: 'row-line' }, [
-          h('strong', { text: c.city + ', ' + c.state }), ' — ' + c.headcount + ' people' + (c.message ? ': ' : ''),
+          h('strong', { text: c.city + ', ' + c.state }), ' — ' + plural(c.headcount, 'person', 'people') + (c.message ? ': ' : ''),
           c.message ? h('span', { text: c.message }) : null
         ]),
-        h('span', { class: 'muted', text: at(c.at) + (airIds()[c.id] ? ' · on air' : ' · not on air yet') }),
+        h('span', { class: 'muted', text: at(c.at) + airState(c.id) }),
         h('button', { type: 'button', class: 'btn btn-small', 'data-hide': c.id, text: 'Hide' })
       ]));
     });
     field('feed-empty').hidden = feed.length > 0;
     var trusted = {};
     (doc.trusted || []).forEach(function (id) { trusted[id] = true; });
-    var spot = doc.air && doc.air.spotlight ? doc.air.spotlight.action : null;
+    var spot = (doc.settings || {}).spotlight || null;
     actionList.textContent = '';
     (doc.actions || []).forEach(function (a) {
       actionList.appendChild(h('li', { class: 'approved-row', dataset: { id: a.id } }, [
         h('span', { class: 'row-line' }, [
           h('strong', { text: a.title }), ' — ' + a.city + ', ' + a.state +
-            (a.live ? ' · live, ' + a.people + ' people' : '') + (trusted[a.id] ? ' · trusted host' : '')
+            (a.live ? ' · live, ' + plural(a.people, 'person', 'people') : '') + (trusted[a.id] ? ' · trusted host' : '')
         ]),
         h('span', { class: 'row-buttons' }, [
           h('button', { type: 'button', class: 'btn btn-small', 'data-spotlight': a.id, 'aria-pressed': spot === a.id ? 'true' : 'false',
@@ -263,6 +267,11 @@
       ]));
     });
     field('actions-empty').hidden = (doc.actions || []).length > 0;
+  }
+
+  function airState(id) {
+    if ((doc.settings || {}).killed) return ' · off air (kill switch)';
+    return airIds()[id] ? ' · on air' : ' · on air after the delay';
   }
 
   function airIds() {
@@ -310,13 +319,14 @@
   });
 
   function renderAir() {
-    var air = doc.air || {};
-    killButton.setAttribute('aria-pressed', air.killed ? 'true' : 'false');
-    ER.setText(killButton, air.killed ? 'Check-ins are OFF air: put them back' : 'Take check-ins off air');
-    root.dataset.killed = air.killed ? 'true' : 'false';
-    if (document.activeElement !== delaySelect) delaySelect.value = String(air.delay_s || 0);
-    var spot = air.spotlight;
-    ER.setText(field('spotlight-now'), spot ? spot.title + ' — ' + spot.city + ', ' + spot.state : 'none');
+    var settings = doc.settings || {};
+    killButton.setAttribute('aria-pressed', settings.killed ? 'true' : 'false');
+    ER.setText(killButton, settings.killed ? 'Check-ins are OFF air: put them back' : 'Take check-ins off air');
+    root.dataset.killed = settings.killed ? 'true' : 'false';
+    if (document.activeElement !== delaySelect) delaySelect.value = String(settings.delay_s || 0);
+    var spot = settings.spotlight ? actionById(settings.spotlight) : null;
+    ER.setText(field('spotlight-now'), spot ? spot.title + ' — ' + spot.city + ', ' + spot.state +
+      (settings.killed ? ' (held off air by the kill switch)' : '') : 'none');
   }
 
   ER.follow('checkins', function (topic) {
