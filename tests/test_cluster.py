@@ -22,6 +22,7 @@ from .conftest import PASSWORD, TOKEN
 from .process import ServerProcess, show
 from .redisserver import RedisServer, redis_server  # noqa: F401  (a fixture)
 from .sockets import Recorder
+from .test_checkins import PRODUCER, action, call
 from .test_sessions import command_status, console_opens, producer_socket, sign_in, sign_out
 
 pytestmark = pytest.mark.slow
@@ -328,3 +329,38 @@ async def test_a_store_that_lost_the_show_gets_it_back_from_the_processes(two, r
         return (await show(a.url))["version"] == (await show(b.url))["version"] == version + 1
 
     await wait_until(both_agree, 5, "both processes on the restored show")
+
+
+async def test_check_ins_decided_on_one_process_go_on_air_from_the_other(two):
+    a, b = two
+    overlay = Recorder(["checkins"])
+    await overlay.connect(b.url, ["/overlay"], expect=("checkins",), socketio_path="live")
+    try:
+        status, created = await call(a.url, "POST", "/api/actions", action())
+        assert status == 201
+        status, approved = await call(b.url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
+        assert status == 200
+        # The link works on either process; the check-in is approved on the other.
+        path = "/api/checkin/" + approved["checkin_url"].rsplit("/", 1)[1]
+        for people, url in ((25, a.url), (30, b.url)):
+            status, checkin = await call(
+                url, "POST", path, {"headcount": people, "message": f"{people} here"}
+            )
+            assert status == 201
+            decider = b.url if url == a.url else a.url
+            assert (await call(decider, "POST", f"/api/checkins/{checkin['id']}/approve", **PRODUCER))[
+                0
+            ] == 200
+        doc = await overlay.wait_for("/overlay", lambda d: d["totals"]["people"] == 30, "checkins")
+        assert doc["totals"]["live"] == 1 and len(doc["air"]["feed"]) == 2
+        status, _ = await call(
+            a.url, "POST", "/api/checkins/air", {"killed": True, "spotlight": created["id"]}, **PRODUCER
+        )
+        assert status == 200
+        doc = await overlay.wait_for("/overlay", lambda d: d["air"]["killed"], "checkins")
+        assert doc["air"]["feed"] == [] and "spotlight" not in doc["air"]
+        await call(b.url, "POST", "/api/checkins/air", {"killed": False}, **PRODUCER)
+        doc = await overlay.wait_for("/overlay", lambda d: "spotlight" in d["air"], "checkins")
+        assert doc["air"]["spotlight"]["checkin"]["headcount"] == 30  # the spotlight A set is kept
+    finally:
+        await overlay.close()
