@@ -96,7 +96,9 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     middlewares = [
         security_headers(),
         compression(),
-        rate_limits(default_rate_limits()),
+        # Check-ins are limited per link and per address by their handler: the hosts of a
+        # rally behind one venue address each check in with their own link.
+        rate_limits(default_rate_limits(self_limited=(CHECKIN_PATH, "POST"))),
         body_timeout(BODY_TIMEOUT_S, uploads=(CHECKIN_PATH, UPLOAD_TIMEOUT_S)),
     ]
     if settings.behind_proxy:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from eventrunner.checkins.forms import ActionForm, parse
+
 from .builders import live_now_schedule
 from .conftest import TOKEN
 from .process import ServerProcess
@@ -305,3 +307,46 @@ async def test_hiding_an_actions_latest_check_in_brings_back_the_headcount_befor
     assert running.server.desk.seen.headcounts[action_id].people == 20
     await call(running.url, "POST", f"/api/checkins/{ids[0]}/hide", **PRODUCER)
     assert action_id not in running.server.desk.seen.headcounts
+
+
+async def test_a_batch_of_decisions_is_one_request_and_says_what_it_could_not_do(running):
+    _, link = await approved_action(running.url)
+    path = link.removeprefix(running.url)
+    ids = [(await call(running.url, "POST", path, {"headcount": n}))[1]["id"] for n in range(3)]
+    _, waiting = await call(running.url, "POST", "/api/actions", action(title="Caravan"))
+    batch = {"decision": "approve", "checkins": [*ids, "nope"], "actions": [waiting["id"]]}
+    assert (await call(running.url, "POST", "/api/decisions", batch))[0] == 401
+    status, answer = await call(running.url, "POST", "/api/decisions", batch, **PRODUCER)
+    assert status == 200
+    assert sorted(d["id"] for d in answer["decided"]) == sorted([*ids, waiting["id"]])
+    assert next(a for a in answer["decided"] if a["id"] == waiting["id"])["checkin_url"].startswith(
+        running.url
+    )
+    assert [u["id"] for u in answer["undecided"]] == ["nope"]
+    for bad, named in (
+        ({"decision": "trust", "actions": ["x"]}, "decision"),
+        ({"decision": "hide", "actions": ["x"]}, "actions take approve or reject"),
+        ({"decision": "approve", "checkins": ["x"] * 201}, "checkins"),
+    ):
+        status, refused = await call(running.url, "POST", "/api/decisions", bad, **PRODUCER)
+        assert status == 400 and named in refused["error"], bad
+
+
+async def test_the_hosts_of_many_actions_behind_one_address_all_check_in(running):
+    """Past the API's per-address budget (a burst of 60): each host has its own link, and
+    check-ins are limited per link, not by the address they share."""
+    desk = running.server.desk
+    ids = [
+        (await desk.submit_action(parse(ActionForm, action(title=f"Vigil {n}")), None)).id for n in range(70)
+    ]
+    status, batch = await call(
+        running.url, "POST", "/api/decisions", {"decision": "approve", "actions": ids}, **PRODUCER
+    )
+    assert status == 200 and len(batch["decided"]) == 70
+    statuses = [
+        (await call(running.url, "POST", answer["checkin_url"].removeprefix(running.url), {"headcount": 5}))[
+            0
+        ]
+        for answer in batch["decided"]
+    ]
+    assert statuses == [201] * 70

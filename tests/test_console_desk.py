@@ -67,6 +67,7 @@ async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup
     await expect(page.locator("[data-field=last-command]")).to_have_text("none yet")
 
     # The focused row (the third check-in, which took the place of the second) is rejected with R.
+    assert await page.evaluate("document.activeElement.dataset.id") == checkins[2]
     await page.keyboard.press("r")
     await expect(rows).to_have_count(1, timeout=WAIT_MS)
     # Approving the action shows its check-in link, once.

@@ -12,11 +12,12 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from pydantic import BaseModel, ConfigDict, Field
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
@@ -36,6 +37,7 @@ MAX_IDEMPOTENCY_KEY = 100
 CHECKIN_PATH = "/api/checkin/"
 ACTION_DECISIONS = ("approve", "reject", "trust", "relink")
 CHECKIN_DECISIONS = ("approve", "reject", "hide")
+BATCH_MAX = 200  # decisions in one request: what the console's queue shows
 
 
 class CheckinRoutes:
@@ -61,6 +63,7 @@ class CheckinRoutes:
         app.router.add_get("/api/photos/{id}.jpg", _store_or_503(self.photo))
         app.router.add_post("/api/checkins/{id}/{decision}", _store_or_503(self.decide_checkin))
         app.router.add_post("/api/checkins/air", _store_or_503(self.set_air))
+        app.router.add_post("/api/decisions", _store_or_503(self.decide_batch))
 
     # --- the public ---------------------------------------------------------------------
 
@@ -154,17 +157,23 @@ class CheckinRoutes:
         decision = await self._decision(request, "action", ACTION_DECISIONS)
         if isinstance(decision, web.Response):
             return decision
-        decided = await self.desk.decide_action(request.match_info["id"], decision)
+        answer = await self._decide_action(request, request.match_info["id"], decision)
+        if answer is None:
+            return error_response(409, _undecidable("action", decision))
+        return json_response(answer)
+
+    async def _decide_action(
+        self, request: web.Request, action_id: str, decision: str
+    ) -> dict[str, Any] | None:
+        decided = await self.desk.decide_action(action_id, decision)
         if decided is None:
-            return error_response(
-                409, f"that action cannot take '{decision}' now (not found, or decided already)"
-            )
+            return None
         record, token = decided
         answer: dict[str, Any] = {**producer_action(record)}
         if token is not None:
             # Shown this once: the store keeps only its hash.
             answer["checkin_url"] = f"{request.scheme}://{request.host}{CHECKIN_PATH}{token}"
-        return json_response(answer)
+        return answer
 
     async def decide_checkin(self, request: web.Request) -> web.Response:
         decision = await self._decision(request, "check-in", CHECKIN_DECISIONS)
@@ -172,10 +181,38 @@ class CheckinRoutes:
             return decision
         record = await self.desk.decide_checkin(request.match_info["id"], decision)
         if record is None:
-            return error_response(
-                409, f"that check-in cannot take '{decision}' now (not found, or decided already)"
-            )
+            return error_response(409, _undecidable("check-in", decision))
         return json_response(_checkin_for_producers(record))
+
+    async def decide_batch(self, request: web.Request) -> web.Response:
+        """One decision on many (the console's keyboard batches): one request, so a batch
+        never runs into the per-address limit of the API."""
+        refused = await producer_refusal(self.auth, request, "only producers decide")
+        if refused is not None:
+            return refused
+        try:
+            batch = parse(Batch, await _json_body(request))
+        except FormError as error:
+            return error_response(400, str(error))
+        if batch.actions and batch.decision not in ("approve", "reject"):
+            return error_response(400, "decision: actions take approve or reject in a batch")
+        if batch.checkins and batch.decision not in CHECKIN_DECISIONS:
+            return error_response(400, f"decision: check-ins take {', '.join(CHECKIN_DECISIONS)}")
+        decided: list[dict[str, Any]] = []
+        undecided: list[dict[str, str]] = []
+        for action_id in batch.actions:
+            answer = await self._decide_action(request, action_id, batch.decision)
+            if answer is None:
+                undecided.append({"id": action_id, "error": _undecidable("action", batch.decision)})
+            else:
+                decided.append(answer)
+        for checkin_id in batch.checkins:
+            record = await self.desk.decide_checkin(checkin_id, batch.decision)
+            if record is None:
+                undecided.append({"id": checkin_id, "error": _undecidable("check-in", batch.decision)})
+            else:
+                decided.append(_checkin_for_producers(record))
+        return json_response({"decided": decided, "undecided": undecided})
 
     async def set_air(self, request: web.Request) -> web.Response:
         """The on-air delay, the kill switch and the spotlight, any of them at once."""
@@ -187,6 +224,18 @@ class CheckinRoutes:
         except FormError as error:
             return error_response(400, str(error))
         return json_response(settings.model_dump())
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "hide"]
+    actions: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=BATCH_MAX)
+    checkins: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=BATCH_MAX)
+
+
+def _undecidable(what: str, decision: str) -> str:
+    return f"that {what} cannot take '{decision}' now (not found, or decided already)"
 
 
 def _checkin_for_producers(record: Record) -> dict[str, Any]:

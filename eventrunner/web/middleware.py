@@ -164,11 +164,12 @@ def compression() -> Callable[[web.Request, Handler], Awaitable[web.StreamRespon
     return middleware
 
 
-Rule = tuple[re.Pattern[str], str | None, RateLimiter]
+Rule = tuple[re.Pattern[str], str | None, RateLimiter | None]
 
 
 def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """`rules`: (path pattern, method or None for any, limiter); the first match applies."""
+    """`rules`: (path pattern, method or None for any, limiter or None where the handler
+    limits by itself); the first match applies."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -176,6 +177,8 @@ def rate_limits(rules: list[Rule]) -> Callable[[web.Request, Handler], Awaitable
             # HEAD renders the page as GET does: it is limited as GET.
             asked = "GET" if request.method == "HEAD" else request.method
             if pattern.fullmatch(request.path) and method in (None, asked):
+                if limiter is None:
+                    break
                 wait = limiter.retry_after(request.remote or "unknown")
                 if wait > 0:
                     return web.json_response(
@@ -210,11 +213,13 @@ def body_timeout(
     return middleware
 
 
-def default_rate_limits() -> list[Rule]:
+def default_rate_limits(self_limited: tuple[str, str]) -> list[Rule]:
+    """`self_limited`: (a path prefix, its method) whose handler limits by itself."""
     # Socket handshakes and static files are not limited per address: a rally's phones
     # can all share one carrier-NAT address, and a restart reconnects everyone at once.
     # Sign-in attempts are limited in the login handler, which counts only failures.
     return [
+        (re.compile(re.escape(self_limited[0]) + r"[^/]+"), self_limited[1], None),
         (re.compile(r"/api/.*"), None, RateLimiter(per_minute=240, burst=60)),
         (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=1200, burst=400)),
     ]

@@ -121,20 +121,22 @@
       document.activeElement.closest('.queue-row') ? keyOf(document.activeElement.closest('.queue-row')) : null;
     var focusedIndex = focusedKey ? Array.prototype.indexOf.call(queue.children, rows[focusedKey]) : -1;
     var keep = {};
+    items.forEach(function (entry) { keep[entry.kind + ':' + entry.id] = true; });
+    // Decided rows leave first, so the rest are in place and are not moved (moving the
+    // focused row would drop its focus).
+    Object.keys(rows).forEach(function (key) {
+      if (!keep[key]) { rows[key].remove(); delete rows[key]; delete selected[key]; }
+    });
     items.forEach(function (entry, i) {
       var key = entry.kind + ':' + entry.id;
-      keep[key] = true;
       if (!rows[key]) rows[key] = makeRow(entry);
       if (queue.children[i] !== rows[key]) queue.insertBefore(rows[key], queue.children[i] || null);
       rows[key].querySelector('input').checked = !!selected[key];
       rows[key].dataset.selected = selected[key] ? 'true' : 'false';
     });
-    Object.keys(rows).forEach(function (key) {
-      if (!keep[key]) { rows[key].remove(); delete rows[key]; delete selected[key]; }
-    });
-    // A decided row leaves: focus goes to the one that took its place.
-    if (focusedKey && !keep[focusedKey] && queue.children.length) {
-      focusRow(queue.children[Math.min(focusedIndex, queue.children.length - 1)]);
+    // A decided row left: focus goes to the one that took its place.
+    if (focusedKey && queue.children.length && !queue.contains(document.activeElement)) {
+      focusRow(rows[focusedKey] || queue.children[Math.min(focusedIndex, queue.children.length - 1)]);
     }
     if (!queue.querySelector('[tabindex="0"]') && queue.children.length) queue.children[0].tabIndex = 0;
     var waiting = (doc.pending && doc.pending.waiting) || { actions: 0, checkins: 0 };
@@ -159,33 +161,28 @@
     row.dataset.selected = selected[key] ? 'true' : 'false';
   }
 
-  /* Decide the batch (or the one row): one request each, and one line that sums them up. */
+  /* Decide the batch (or the one row) in one request, and sum it up in one line. */
   function decide(decision, onlyRow) {
     var keys = onlyRow ? [keyOf(onlyRow)] : Object.keys(selected);
     if (!keys.length && document.activeElement && document.activeElement.closest('.queue-row')) {
       keys = [keyOf(document.activeElement.closest('.queue-row'))];
     }
     if (!keys.length) { say('Select check-ins or actions first (X), or focus one.', 'error'); return; }
-    say((decision === 'approve' ? 'Approving ' : 'Rejecting ') + keys.length + '…', 'pending');
-    var done = 0;
-    var failed = [];
-    var links = [];
-    Promise.all(keys.map(function (key) {
+    var batch = { decision: decision, actions: [], checkins: [] };
+    keys.forEach(function (key) {
       var kind = key.slice(0, key.indexOf(':'));
-      var id = key.slice(key.indexOf(':') + 1);
-      var path = (kind === 'action' ? '/api/actions/' : '/api/checkins/') + encodeURIComponent(id) + '/' + decision;
-      return post(path).then(function (reply) {
-        if (reply.ok) {
-          done += 1;
-          delete selected[key];
-          if (reply.answer.checkin_url) links.push(reply.answer);
-        } else failed.push(reply.answer.error || 'refused (' + reply.status + ')');
-      });
-    })).then(function () {
-      var verb = decision === 'approve' ? 'Approved ' : 'Rejected ';
-      say(verb + done + (failed.length ? '; not done: ' + failed.length + ' (' + failed[0] + ')' : ''),
-        failed.length ? 'error' : 'ok');
-      links.forEach(showLink);
+      batch[kind === 'action' ? 'actions' : 'checkins'].push(key.slice(key.indexOf(':') + 1));
+    });
+    var verb = decision === 'approve' ? 'Approved ' : 'Rejected ';
+    say((decision === 'approve' ? 'Approving ' : 'Rejecting ') + keys.length + '…', 'pending');
+    post('/api/decisions', batch).then(function (reply) {
+      if (!reply.ok) { say('Not done: ' + (reply.answer.error || 'refused (' + reply.status + ')'), 'error'); return; }
+      keys.forEach(function (key) { delete selected[key]; });
+      var undecided = reply.answer.undecided || [];
+      say(verb + reply.answer.decided.length +
+        (undecided.length ? '; not done: ' + undecided.length + ' (' + undecided[0].error + ')' : ''),
+        undecided.length ? 'error' : 'ok');
+      reply.answer.decided.forEach(function (answer) { if (answer.checkin_url) showLink(answer); });
     });
   }
 
