@@ -34,15 +34,17 @@ async def signed_in_console(browser, url: str, viewport: dict) -> tuple[Page, li
     return page, dialogs
 
 
-async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup_as_text(browser, server):
+async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup_as_text(browser, server):  # noqa: F811
     url = server.url
     action_id, link = await approved_action(url)
     checkins = []
     for n, message in enumerate(PAYLOADS[:3]):
-        status, created = await call(url, "POST", link.removeprefix(url), {"headcount": 10 + n, "message": message})
+        status, created = await call(
+            url, "POST", link.removeprefix(url), {"headcount": 10 + n, "message": message}
+        )
         assert status == 201
         checkins.append(created["id"])
-    status, waiting = await call(url, "POST", "/api/actions", action(title=PAYLOADS[3]))
+    status, _ = await call(url, "POST", "/api/actions", action(title=PAYLOADS[3]))
     assert status == 201
 
     page, dialogs = await signed_in_console(browser, url, CONSOLE)
