@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 MAP_SIZE = (975, 610)
@@ -59,6 +59,7 @@ def city_point(city: str, state: str) -> Point | None:
     return cities.get(state.strip().upper(), {}).get(normalize_city(city))
 
 
+@lru_cache(maxsize=8192)  # every view lists every action: each place is looked up once
 def map_point(city: str, state: str) -> Point | None:
     """Where on the 975x610 map a check-in from `city`, `state` (postal code) goes: the
     city's point if known, else a point inside the state, else None (unknown state, PR)."""
