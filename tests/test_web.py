@@ -152,7 +152,8 @@ async def test_versioned_static_files_are_immutable_and_precompressed(running):
     for url in urls:
         response, body = await fetch(running.url + url, headers={"Accept-Encoding": "gzip"})
         assert response.status == 200 and response.headers["Cache-Control"] == IMMUTABLE, url
-        assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        kind = {"js": "text/javascript", "svg": "image/svg+xml"}[url.split("?")[0].rsplit(".", 1)[1]]
+        assert response.headers["Content-Type"] == f"{kind}; charset=utf-8"
         assert response.headers["Content-Encoding"] == "gzip"
         on_disk = (REPO / url.removeprefix("/").split("?")[0]).read_bytes()
         assert gzip.decompress(body) == on_disk

@@ -1,7 +1,7 @@
 /* Participant page, local actions: "Find and join an action" (the approved actions of the
- * `checkins` topic, filtered by state and searched by city, each shown in the viewer's
- * time zone first and in the action's own second), the live check-ins feed with its
- * totals, and "Host an action" (a form sent to POST /api/actions). Everything in here
+ * `checkins` topic on a map of the US and in a list, filtered by state and searched by
+ * city, each shown in the viewer's time zone first and in the action's own second), the
+ * live check-ins feed with its totals, and "Host an action" (a form sent to POST /api/actions). Everything in here
  * was typed by someone on the internet: it is only ever set as text (ER.h, textContent).
  * Loaded before participant.js, whose connection it has follow the `checkins` topic. */
 (function () {
@@ -11,6 +11,10 @@
   var ACTIONS_STEP = 20;          // actions listed at first, and added by "Show more"
   var FEED_SHOWN = 8;             // check-ins listed until "Show all"
   var ZONE_KEY = 'eventrunner.zone';   // the zone picked in participant.js's schedule
+  var MAP_SIZE = [975, 610];      // static/maps/us-states.svg's viewBox, the space of `map`
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  var PULSE_MS = 5000;            // a pin's pulse for a new check-in (three rings in CSS)
+  var PICKED_MS = 2500;           // a card stays highlighted after a tap on its pin
   var TYPE_LABELS = {
     rally: 'Rally', vigil: 'Vigil', 'press conference': 'Press conference', caravan: 'Caravan',
     'car caravan': 'Car caravan', other: 'Action'
@@ -26,6 +30,7 @@
   var locale = document.documentElement.lang || 'en';
   var number = new Intl.NumberFormat(locale);
   var doc = null;                 // the checkins topic's document, once it has come
+  var calm = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : { matches: false };
 
   // --- places: the host form's state list (the server's, rendered in the page) -----------
 
@@ -123,8 +128,18 @@
     return t >= action.starts_at ? 'live' : 'upcoming';
   }
 
+  /* Checked in and not ended (the server says so): it has people there now. */
+  function isLive(action) {
+    return action.live === true;
+  }
+
+  function liveText(action) {
+    return typeof action.people === 'number' ? 'Live now · ' + count(action.people, 'person', 'people') : 'Live now';
+  }
+
   function actionCard(action, t, zone, people) {
     var status = statusOf(action, t);
+    var live = isLive(action);
     var localZone = P.isValidZone(action.timezone) ? action.timezone
       : STATES[action.state] ? STATES[action.state].zone : null;
     var yours = when(action.starts_at, action.ends_at, zone);
@@ -132,11 +147,14 @@
     var same = !theirs || theirs === yours;
     var meta = [
       ER.h('span', { class: 'badge', text: TYPE_LABELS[action.type] || 'Action' }),
-      status === 'live' ? ER.h('span', { class: 'action-status', text: 'Happening now' }) : null,
-      status === 'ended' ? ER.h('span', { class: 'action-status', text: 'Ended' }) : null
+      live ? ER.h('span', { class: 'action-status action-live', dataset: { field: 'live' }, text: liveText(action) }) : null,
+      !live && status === 'live' ? ER.h('span', { class: 'action-status', text: 'Happening now' }) : null,
+      !live && status === 'ended' ? ER.h('span', { class: 'action-status', text: 'Ended' }) : null
     ];
     var where = [action.venue, [action.city, action.state].filter(Boolean).join(', ')].filter(Boolean).join(' · ');
-    return ER.h('li', { class: 'action-card', dataset: { action: String(action.id), status: status } }, [
+    var data = { action: String(action.id), status: status };
+    if (live) data.live = 'true';
+    return ER.h('li', { class: 'action-card', dataset: data }, [
       ER.h('p', { class: 'action-meta' }, meta),
       ER.h('h3', { class: 'action-title', dataset: { field: 'title' }, text: action.title }),
       ER.h('p', { class: 'action-when' }, [
@@ -154,37 +172,47 @@
       action.description
         ? ER.h('p', { class: 'description', dataset: { field: 'description' }, text: action.description })
         : null,
-      typeof people === 'number'
+      // After it ends: how many were there when it last checked in (while the feed has it).
+      !live && typeof people === 'number'
         ? ER.h('p', { class: 'action-checked-in', text: 'Checked in: ' + count(people, 'person', 'people') })
         : null
     ]);
+  }
+
+  /* The actions the filters let through, in the list's order: live (checked in) first,
+   * then happening, upcoming by start, ended last (the latest first). */
+  function shownActions(t) {
+    var state = stateFilter.value;
+    var city = fold(citySearch.value);
+    var order = { live: 1, upcoming: 2, ended: 3 };
+    function rank(a) { return isLive(a) ? 0 : order[statusOf(a, t)]; }
+    return actions().filter(function (a) {
+      return (!state || a.state === state) && (!city || fold(a.city).indexOf(city) !== -1);
+    }).sort(function (a, b) {
+      var sa = rank(a);
+      var sb = rank(b);
+      return sa - sb || (sa === 3 ? b.starts_at - a.starts_at : a.starts_at - b.starts_at) ||
+        String(a.city).localeCompare(String(b.city));
+    });
   }
 
   var listKey = '';
   function renderActions() {
     if (!doc) return;
     var all = actions();
-    renderStateOptions(all);
-    var state = stateFilter.value;
-    var city = fold(citySearch.value);
     var t = now();
+    renderStateOptions(all);
+    renderMap(t);
     var zone = viewerZone();
-    var order = { live: 0, upcoming: 1, ended: 2 };
-    var shown = all.filter(function (a) {
-      return (!state || a.state === state) && (!city || fold(a.city).indexOf(city) !== -1);
-    }).sort(function (a, b) {
-      var sa = order[statusOf(a, t)];
-      var sb = order[statusOf(b, t)];
-      return sa - sb || (sa === 2 ? b.starts_at - a.starts_at : a.starts_at - b.starts_at) ||
-        String(a.city).localeCompare(String(b.city));
-    });
+    var shown = shownActions(t);
     var people = headcounts();
     // Rebuilt only when what it shows changes (the minute matters for "Happening now").
-    var key = [doc.version, state, city, zone, Math.floor(t / 60000), actionsLimit].join('|');
+    var key = [doc.version, stateFilter.value, fold(citySearch.value), zone, Math.floor(t / 60000), actionsLimit].join('|');
     if (key === listKey) return;
     listKey = key;
     list.textContent = '';
     shown.slice(0, actionsLimit).forEach(function (a) { list.appendChild(actionCard(a, t, zone, people[a.id])); });
+    markPicked();
     moreActions.hidden = shown.length <= actionsLimit;
     ER.setText(moreActions, 'Show more actions (' + number.format(shown.length - actionsLimit) + ' more)');
     var text;
@@ -193,6 +221,164 @@
     else if (shown.length === all.length) text = count(all.length, 'action', 'actions') + ', times in your time zone first.';
     else text = count(shown.length, 'action', 'actions') + ' of ' + number.format(all.length) + '.';
     ER.setText(countLine, text);
+  }
+
+  // --- the map ------------------------------------------------------------------------------
+  /* One pin per action with a point (`map`, in the 975x610 space of the outlines): live ones
+   * (checked in, not ended) filled and on top, the others dim. A pin's tooltip (its <title>)
+   * is "Title — City, ST", as text. To assistive technology the map is one image with a
+   * summary; the list is the content, and a tap on a pin shows its card there. */
+
+  // Its own section, right before the list's: #actions holds only what people typed.
+  var mapSection = $('#actions-map');
+  var mapFrame = mapSection && field('map-frame', mapSection);
+  var pinLayers = mapSection && { live: field('pins-live', mapSection), other: field('pins-other', mapSection) };
+  var mapTotals = mapSection && field('map-totals', mapSection);
+  var legendEnded = mapSection && field('legend-ended', mapSection);
+  var pins = Object.create(null);  // action id -> its pin, a <g>
+  var pulseTimers = Object.create(null);
+
+  function svg(tag, attrs) {
+    var el = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (key) { el.setAttribute(key, String(attrs[key])); });
+    return el;
+  }
+
+  /* [x, y] inside the map, or null (no point: Puerto Rico, an unknown state). */
+  function mapPoint(action) {
+    var p = action.map;
+    if (!Array.isArray(p) || p.length !== 2) return null;
+    var x = Number(p[0]);
+    var y = Number(p[1]);
+    if (!isFinite(x) || !isFinite(y) || x < 0 || y < 0 || x > MAP_SIZE[0] || y > MAP_SIZE[1]) return null;
+    return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
+  }
+
+  function pinKind(action, t) {
+    if (isLive(action)) return 'live';
+    return statusOf(action, t) === 'ended' ? 'ended' : 'upcoming';
+  }
+
+  function newPin(id) {
+    var pin = svg('g', { class: 'pin', 'data-pin-action': id });
+    pin.appendChild(svg('title'));
+    pin.appendChild(svg('circle', { class: 'pin-hit', r: 14 }));     // a bigger target for a finger
+    pin.appendChild(svg('circle', { class: 'pin-ring', r: 7 }));     // the pulse
+    pin.appendChild(svg('circle', { class: 'pin-dot', r: 7 }));
+    return pin;
+  }
+
+  function renderMap(t) {
+    if (!mapSection) return;
+    var all = actions();
+    var keep = Object.create(null);
+    var live = 0;
+    var ended = 0;
+    all.forEach(function (action) {
+      var kind = pinKind(action, t);
+      if (kind === 'live') live += 1;
+      var point = mapPoint(action);
+      if (!point) return;
+      var id = String(action.id);
+      keep[id] = true;
+      var pin = pins[id] || (pins[id] = newPin(id));
+      if (kind === 'ended') ended += 1;
+      var place = 'translate(' + point[0] + ' ' + point[1] + ')';
+      if (pin.getAttribute('transform') !== place) pin.setAttribute('transform', place);
+      if (pin.getAttribute('data-pin') !== kind) pin.setAttribute('data-pin', kind);
+      var layer = kind === 'live' ? pinLayers.live : pinLayers.other;
+      if (pin.parentNode !== layer) layer.appendChild(pin);   // live ones drawn on top
+      var where = [action.city, action.state].filter(Boolean).join(', ');
+      ER.setText(pin.firstChild, String(action.title || '') + (where ? ' — ' + where : ''));
+    });
+    Object.keys(pins).forEach(function (id) {
+      if (keep[id]) return;
+      pins[id].remove();
+      delete pins[id];
+    });
+    legendEnded.hidden = ended === 0;
+
+    var totals = doc.totals || {};
+    var listed = typeof totals.actions === 'number' ? totals.actions : all.length;
+    var liveNow = typeof totals.live === 'number' ? totals.live : live;
+    var present = typeof totals.people === 'number' ? totals.people : 0;
+    var unmapped = all.length - Object.keys(keep).length;
+    ER.setText(mapTotals, !listed ? 'No actions listed yet.'
+      : liveNow ? count(liveNow, 'action', 'actions') + ' live now · ' + count(present, 'person', 'people') +
+        ' present · ' + count(listed, 'action', 'actions') + ' listed'
+        : count(listed, 'action', 'actions') + ' listed · none live now');
+    mapFrame.setAttribute('aria-label', 'Map: ' + count(all.length, 'action', 'actions') + ', ' +
+      (liveNow ? number.format(liveNow) + ' live now' : 'none live now') +
+      (unmapped > 0 ? ' (' + number.format(unmapped) + ' not on the map)' : ''));
+    mapSection.hidden = false;
+  }
+
+  /* A new check-in of an action: its pin pulses (not with reduced motion). */
+  function pulse(id) {
+    var pin = pins[id];
+    if (!pin || calm.matches) return;
+    pin.classList.remove('pulse');
+    void pin.getBoundingClientRect();   // restarts the animation if it is still running
+    pin.classList.add('pulse');
+    clearTimeout(pulseTimers[id]);
+    pulseTimers[id] = setTimeout(function () { pin.classList.remove('pulse'); delete pulseTimers[id]; }, PULSE_MS);
+  }
+
+  var seenCheckins = null;        // check-in id -> true; null until the first document
+  var oldestSeen = -Infinity;     // of a full feed: anything older coming back is not new
+
+  /* The actions of check-ins that are new since the last document. */
+  function freshCheckins(feed) {
+    var fresh = [];
+    var ids = Object.create(null);
+    feed.forEach(function (item) {
+      ids[item.id] = true;
+      if (seenCheckins && !seenCheckins[item.id] && !(item.at < oldestSeen)) fresh.push(String(item.action));
+    });
+    seenCheckins = ids;
+    oldestSeen = feed.length >= 30 ? feed[feed.length - 1].at : -Infinity;
+    return fresh;
+  }
+
+  /* A tap on a pin: its card in the list, brought into view (past the filters and "Show
+   * more" if need be) and highlighted for a moment. */
+  var picked = null;              // {id, until}
+  function cardOf(id) {
+    return Array.prototype.find.call(list.children, function (li) { return li.dataset.action === id; }) || null;
+  }
+
+  function markPicked() {
+    Array.prototype.forEach.call(list.querySelectorAll('.action-card.picked'), function (li) {
+      li.classList.remove('picked');
+    });
+    if (!picked || Date.now() > picked.until) { picked = null; return; }
+    var card = cardOf(picked.id);
+    if (card) card.classList.add('picked');
+  }
+
+  function showAction(id) {
+    var action = actions().find(function (a) { return String(a.id) === id; });
+    if (!action) return;
+    var t = now();
+    if (shownActions(t).indexOf(action) === -1) {
+      stateFilter.value = action.state;
+      citySearch.value = '';
+    }
+    var index = shownActions(t).indexOf(action);
+    if (index >= actionsLimit) actionsLimit = Math.ceil((index + 1) / ACTIONS_STEP) * ACTIONS_STEP;
+    picked = { id: id, until: Date.now() + PICKED_MS };
+    renderActions();
+    markPicked();
+    var card = cardOf(id);
+    if (card) card.scrollIntoView({ behavior: calm.matches ? 'auto' : 'smooth', block: 'center' });
+    setTimeout(markPicked, PICKED_MS + 50);
+  }
+
+  if (mapFrame) {
+    mapFrame.addEventListener('click', function (event) {
+      var pin = event.target.closest ? event.target.closest('.pin') : null;
+      if (pin) showAction(pin.getAttribute('data-pin-action'));
+    });
   }
 
   stateFilter.addEventListener('change', renderActions);
@@ -264,9 +450,11 @@
 
   function onCheckins(topic) {
     doc = topic;
+    var fresh = freshCheckins(Array.isArray(doc.feed) ? doc.feed : []);
     field('actions-filters', section).hidden = false;
     renderActions();
     renderFeed();
+    fresh.forEach(pulse);
   }
 
   // participant.js opens the page's one connection: it follows `checkins` too.
