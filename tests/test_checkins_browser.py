@@ -1,21 +1,25 @@
 """Local actions in a real browser: the participant page's "Find and join an action",
-"Check-ins" and "Host an action", and the check-in ticker overlay. What people submit
-(titles, cities, descriptions, check-in messages) reaches these pages as text and only as
-text: markup, handlers and script URLs show literally, inject no element and run nothing.
+"Check-ins" and "Host an action", and the check-in overlays (ticker, map, spotlight card).
+What people submit (titles, cities, descriptions, check-in messages) reaches these pages as
+text and only as text: markup, handlers and script URLs show literally, inject no element
+and run nothing. The overlays obey the producers' kill switch and on-air delay.
 Screenshots land in test-artifacts/."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import aiohttp
 import pytest
+from PIL import Image
 from playwright.async_api import Page, expect
 
 from eventrunner.checkins.forms import ACTION_TYPES
 from eventrunner.checkins.places import STATES
+from eventrunner.checkins.usmap import GEONAMES_CREDIT
 
 from .browser import WAIT_MS, connected
 from .builders import REPO, live_now_schedule
@@ -111,6 +115,28 @@ async def approved_checkin(url: str, link: str, headcount: int, message: str) ->
     return created["id"]
 
 
+async def approved_photo_checkin(url: str, link: str, headcount: int, message: str) -> str:
+    """A check-in with a photo (a plain 1200x800 JPEG), approved."""
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (52, 108, 164)).save(picture, "JPEG")
+    form = aiohttp.FormData()
+    form.add_field("headcount", str(headcount))
+    form.add_field("message", message)
+    form.add_field("photo", picture.getvalue(), filename="gate.jpg", content_type="image/jpeg")
+    async with aiohttp.ClientSession() as session, session.post(link, data=form) as answer:
+        assert answer.status == 201, await answer.text()
+        created = await answer.json()
+    status, approved = await call(url, "POST", f"/api/checkins/{created['id']}/approve", **PRODUCER)
+    assert status == 200, approved
+    return created["id"]
+
+
+async def set_air(url: str, **settings: object) -> None:
+    """The producers' on-air settings: killed, delay_s, spotlight (an action's id or None)."""
+    status, answer = await call(url, "POST", "/api/checkins/air", settings, **PRODUCER)
+    assert status == 200, answer
+
+
 async def watched_page(browser, viewport: dict, **context: object) -> tuple[Page, list[str]]:
     page = await (await browser.new_context(viewport=viewport, **context)).new_page()
     await page.add_init_script(WATCH)
@@ -140,10 +166,11 @@ def shot(name: str) -> str:
 # --- what people typed is text --------------------------------------------------------------
 
 
-async def test_submitted_markup_shows_as_text_on_the_page_and_the_ticker(browser, server):
+async def test_submitted_markup_shows_as_text_on_the_page_and_the_overlays(browser, server):
     url = server.url
+    payload_actions: list[tuple[str, str]] = []  # (id, check-in link) of each payload's action
     for n, payload in enumerate(PAYLOADS):
-        _, link = await approved_action(
+        action_id, link = await approved_action(
             url,
             title=payload,
             venue=payload,
@@ -153,11 +180,12 @@ async def test_submitted_markup_shows_as_text_on_the_page_and_the_ticker(browser
             description=payload,
         )
         await approved_checkin(url, link, 10 + n, payload)
+        payload_actions.append((action_id, link))
     # And one the way most will look, checked in last: the newest, first in the feed.
-    _, link = await approved_action(
+    houston, houston_link = await approved_action(
         url, title="Caravan to the processing center", type="car caravan", city="Houston", state="TX"
     )
-    await approved_checkin(url, link, 40, "We are outside the processing center. Free them all!")
+    await approved_checkin(url, houston_link, 40, "We are outside the processing center. Free them all!")
 
     for viewport, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
         page, dialogs = await watched_page(browser, viewport)
@@ -215,8 +243,90 @@ async def test_submitted_markup_shows_as_text_on_the_page_and_the_ticker(browser
         colour = await page.evaluate(f"getComputedStyle(document.querySelector('{element}')).backgroundColor")
         assert colour == "rgba(0, 0, 0, 0)" or element == "body", (element, colour)
 
+    # The map: a pin per action (the payloads' unknown cities at Texas's own point), titled
+    # in text. A few not live yet elsewhere, small and dim; check-ins already on air when
+    # the page loads never pulse.
+    elsewhere = [("Seattle", "WA"), ("Chicago", "IL"), ("Atlanta", "GA"), ("New York", "NY")]
+    for city, state in elsewhere:
+        await approved_action(url, 3, title=f"Vigil in {city}", city=city, state=state)
+    page, dialogs = await watched_page(browser, OBS)
+    await page.goto(f"{url}/overlays/checkin-map?preview=1")
+    await connected(page)
+    plate = page.locator(".checkin-map")
+    await expect(plate).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    pins = plate.locator(".pin")
+    await expect(pins).to_have_count(len(PAYLOADS) + 1 + len(elsewhere))
+    await expect(plate.locator(".pin[data-state=live]")).to_have_count(len(PAYLOADS) + 1)
+    await expect(plate.locator(".pin[data-state=upcoming]")).to_have_count(len(elsewhere))
+    await expect(plate.locator(".pin[data-pulse]")).to_have_count(0)
+    titles = await plate.locator(".pin title").all_text_contents()
+    for n, payload in enumerate(PAYLOADS):
+        assert f"{payload} — {payload}, TX · live now, {10 + n} people" in titles
+    assert "Vigil in Seattle — Seattle, WA · not live yet" in titles
+    people = sum(range(10, 10 + len(PAYLOADS))) + 40
+    await expect(plate.locator("[data-field=totals]")).to_have_text(
+        f"{len(PAYLOADS) + 1} actions live now · {people} people"
+    )
+    await expect(plate.locator("[data-field=credit]")).to_have_text(GEONAMES_CREDIT)
+    # Pins land on their states: Houston's south-east of the Texas point, Seattle's up
+    # in the north-west corner (points in the map's 975x610 space).
+    houston_pin = plate.locator(f".pin[data-action='{houston}'] .pin-dot")
+    assert (float(await houston_pin.get_attribute("cx")), float(await houston_pin.get_attribute("cy"))) == (
+        pytest.approx(510.6, abs=0.1),
+        pytest.approx(509.2, abs=0.1),
+    )
+    # A new check-in on air: its pin pulses and a callout names it, as text.
+    payload_action, payload_link = payload_actions[1]
+    await approved_checkin(url, payload_link, 99, PAYLOADS[1])
+    await expect(plate.locator(f".pin[data-action='{payload_action}']")).to_have_attribute(
+        "data-pulse", "true", timeout=WAIT_MS
+    )
+    callout = plate.locator("[data-field=callout]")
+    await expect(callout).to_have_attribute("data-visible", "true")
+    await expect(callout).to_have_text(f"{PAYLOADS[1]}, TX — 99 people")
+    # Then Houston's, with a photo: the callout moves there.
+    await approved_photo_checkin(url, houston_link, 45, "Candles lit at the gate. We will be here all night.")
+    await expect(callout).to_have_text("Houston, TX — 45 people", timeout=WAIT_MS)
+    await expect(plate.locator(f".pin[data-action='{houston}']")).to_have_attribute("data-pulse", "true")
+    await page.wait_for_timeout(250)  # the callout's fade in, the first ring spreading
+    await page.screenshot(path=shot("checkins-map.png"))
+    await assert_nothing_ran(page, dialogs, ".map-head, .map-pins, .map-callout")
 
-async def test_the_ticker_waits_for_a_check_in_then_follows_live(browser, server):
+    # The spotlight card: Houston with its photo, then each payload's action, swapped in.
+    await set_air(url, spotlight=houston)
+    page, dialogs = await watched_page(browser, OBS)
+    await page.goto(f"{url}/overlays/spotlight?preview=1")
+    await connected(page)
+    card = page.locator(".spotlight")
+    await expect(card).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    await expect(card.locator("[data-field=title]")).to_have_text("Caravan to the processing center")
+    await expect(card.locator("[data-field=kicker]")).to_have_text("Spotlight · Car caravan")
+    await expect(card.locator("[data-field=place]")).to_have_text("Houston, TX")
+    await expect(card.locator("[data-field=count]")).to_have_text("45 people")
+    await expect(card.locator("[data-field=message]")).to_have_text(
+        "Candles lit at the gate. We will be here all night."
+    )
+    photo = card.locator("[data-field=photo]")
+    assert re.fullmatch(r"/api/photos/[A-Za-z0-9_-]+\.jpg", await photo.get_attribute("src") or "")
+    await expect(card).to_have_attribute("data-photo", "true")
+    await page.wait_for_function("document.querySelector('.spotlight img').naturalWidth > 0")
+    await page.screenshot(path=shot("checkins-spotlight.png"))
+    for n, (action_id, _) in enumerate(payload_actions):
+        await set_air(url, spotlight=action_id)
+        await expect(card).to_have_attribute("data-action", action_id, timeout=WAIT_MS)
+        await expect(card).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+        await expect(card.locator("[data-field=title]")).to_have_text(PAYLOADS[n])
+        await expect(card.locator("[data-field=place]")).to_have_text(f"{PAYLOADS[n]}, TX")
+        await expect(card.locator("[data-field=message]")).to_have_text(PAYLOADS[n])
+        await expect(card.locator("[data-field=count]")).to_have_text(f"{99 if n == 1 else 10 + n} people")
+        await expect(card).to_have_attribute("data-photo", "false")
+    await page.wait_for_timeout(500)  # its entrance
+    await page.screenshot(path=shot("checkins-spotlight-payload.png"))
+    await assert_nothing_ran(page, dialogs, ".spotlight-body")
+    assert await card.locator("img").count() == 1 and await photo.get_attribute("src") is None
+
+
+async def test_the_ticker_waits_for_a_check_in_then_follows_live_and_obeys_the_air(browser, server):
     page, _ = await watched_page(browser, OBS)
     await page.goto(f"{server.url}/overlays/checkin-ticker")
     await connected(page)
@@ -226,7 +336,7 @@ async def test_the_ticker_waits_for_a_check_in_then_follows_live(browser, server
         colour = await page.evaluate(f"getComputedStyle(document.querySelector('{element}')).backgroundColor")
         assert colour == "rgba(0, 0, 0, 0)", (element, colour)
 
-    _, link = await approved_action(server.url, city="El Paso", state="TX")
+    el_paso, link = await approved_action(server.url, city="El Paso", state="TX")
     await approved_checkin(server.url, link, 1, "")
     await expect(ticker).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
     await expect(ticker.locator("li[data-current=true]")).to_have_text("El Paso, TX — 1 person")
@@ -254,6 +364,35 @@ async def test_the_ticker_waits_for_a_check_in_then_follows_live(browser, server
     await expect(text).not_to_have_css("transform", "none", timeout=WAIT_MS)
     await page.screenshot(path=shot("checkins-ticker-long.png"))
     assert await page.evaluate("performance.getEntriesByType('navigation')[0].type") == "navigate"
+
+    # The on-air delay: a check-in approved while it runs is in the topic's feed at once,
+    # but not on the ticker until it has reached the air.
+    await set_air(server.url, delay_s=600)
+    held = await approved_checkin(server.url, link, 31, "Held back a while")
+    await page.wait_for_function(
+        "id => ER.client.topics.checkins.feed.some(item => item.id === id)", arg=held, timeout=WAIT_MS
+    )
+    assert await ticker.locator(f"li[data-checkin='{held}']").count() == 0
+    await set_air(server.url, delay_s=0)
+    await expect(ticker.locator(f"li[data-checkin='{held}']")).to_have_count(1, timeout=WAIT_MS)
+
+    # The kill switch takes the ticker, the map and the spotlight card off air together,
+    # and lifting it brings them back.
+    await set_air(server.url, spotlight=el_paso)
+    overlays = {"checkin-ticker": ticker}
+    for name, selector in (("checkin-map", ".checkin-map"), ("spotlight", ".spotlight")):
+        other = await page.context.new_page()
+        await other.goto(f"{server.url}/overlays/{name}")
+        await connected(other)
+        overlays[name] = other.locator(selector)
+    for graphic in overlays.values():
+        await expect(graphic).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    await set_air(server.url, killed=True)
+    for graphic in overlays.values():
+        await expect(graphic).to_have_attribute("data-visible", "false", timeout=WAIT_MS)
+    await set_air(server.url, killed=False)
+    for graphic in overlays.values():
+        await expect(graphic).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
 
 
 # --- hosting an action --------------------------------------------------------------------

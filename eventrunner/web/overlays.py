@@ -75,8 +75,23 @@ OVERLAYS = (
     Overlay(
         "checkin-ticker",
         "Check-in ticker",
-        "Approved check-ins from local actions, newest first, one at a time, with the totals.",
+        "Approved check-ins from local actions, newest first, one at a time, with the totals;"
+        " obeys the on-air delay and the kill switch.",
         (TICKER_SECONDS,),
+    ),
+    Overlay(
+        "checkin-map",
+        "Check-in map",
+        "Approved local actions as pins on a US map (live ones bright), a pulse when a check-in"
+        " of one goes on air, and the totals; upper right. Carries GeoNames' required credit.",
+        (Option("align", "right | left", "upper-right (default) or upper-left corner"),),
+    ),
+    Overlay(
+        "spotlight",
+        "Spotlight card",
+        "The action producers put in the spotlight: title, place, type, and its newest check-in"
+        " on air (headcount, message, photo).",
+        (Option("align", "left | right", "left (default) or right side, above the ticker band"),),
     ),
 )
 OVERLAYS_BY_NAME = {overlay.name: overlay for overlay in OVERLAYS}

@@ -4,8 +4,12 @@
  * then the band cycles calmly through the feed. One longer than the band glides left,
  * after a moment, to its end, and stays until it has been read. ?seconds= is how long
  * each one stays at least (4 to 30, default 8; eventrunner/web/overlays.py says the
- * same). Hidden while there is no check-in. Everything in it was typed by someone on
- * the internet: it is only ever set as text. */
+ * same). It obeys the topic's `air`, what producers let on air: only the check-ins
+ * listed in `air.feed` (their on-air delay already applied) show, in the order of
+ * `feed`, and while `air.killed` (the kill switch) the whole band, totals included, is
+ * off. A topic without `air` puts nothing on air. Hidden while no check-in may be on
+ * air. Everything in it was typed by someone on the internet: it is only ever set as
+ * text. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -35,8 +39,17 @@
     return number.format(value) + ' ' + (value === 1 ? one : many);
   }
 
+  /* The check-ins that may be on air now, newest first: those of `feed` that `air.feed`
+   * lists; none while the kill switch is on (or when the topic says nothing of air). */
   function items() {
-    return doc && Array.isArray(doc.feed) ? doc.feed : [];
+    if (killed() || !Array.isArray(doc.feed) || !Array.isArray(doc.air.feed)) return [];
+    var onAir = Object.create(null);
+    doc.air.feed.forEach(function (id) { onAir[id] = true; });
+    return doc.feed.filter(function (item) { return item && onAir[item.id] === true; });
+  }
+
+  function killed() {
+    return !doc || !doc.air || typeof doc.air !== 'object' || doc.air.killed !== false;
   }
 
   /* <li><span class=ticker-text><b>City, ST</b> — <b>40 people</b>: message</span></li>,
@@ -99,7 +112,7 @@
     // Until the snapshot comes nothing is known: the first state it brings is shown
     // without an entrance, like every overlay after a reload.
     if (!doc) return;
-    var any = items().length > 0;
+    var any = !killed() && items().length > 0;
     graphic.update(any ? 'feed' : null, doc, instant);
     // Still on its way out (the feed emptied a moment ago): come back once it is gone.
     if (any && !graphic.visible) setTimeout(function () { draw(false); }, FADE_MS);
