@@ -83,8 +83,9 @@ OVERLAYS = (
         "checkin-map",
         "Check-in map",
         "Approved local actions as pins on a US map (live ones bright), a pulse when a check-in"
-        " of one goes on air, and the totals; upper right. Carries GeoNames' required credit.",
-        (Option("align", "right | left", "upper-right (default) or upper-left corner"),),
+        " of one goes on air, and the totals; upper left, clear of the clock."
+        " Carries GeoNames' required credit.",
+        (Option("align", "left | right", "upper-left (default) or upper-right corner"),),
     ),
     Overlay(
         "spotlight",

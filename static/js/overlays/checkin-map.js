@@ -1,5 +1,5 @@
 /* Check-in map: the approved local actions of the `checkins` topic as pins on a US map,
- * on a plate in the upper right (?align=left: upper left). Live actions (a check-in, not
+ * on a plate in the upper left, clear of the clock (?align=right: upper right). Live actions (a check-in, not
  * ended) are bright pins, the others small and dim (those that have ended dimmest). When
  * a new check-in of an action reaches the air, its pin pulses and a callout names it
  * ("Houston, TX — 40 people") for a few seconds; a check-in already on air when the page
