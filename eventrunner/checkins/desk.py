@@ -10,12 +10,9 @@ reads the projection again from the store.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,9 +33,9 @@ from eventrunner.checkins.views import (
     public_action,
     public_checkin,
 )
-from eventrunner.core.views import Audience
 from eventrunner.stores.contract import Collections, Record, StoreUnavailable
-from eventrunner.topics.hub import Envelope, LiveHub, Topic
+from eventrunner.topics.hub import Envelope, LiveHub
+from eventrunner.topics.numbered import NumberedTopic
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +50,6 @@ CHECKIN_DECISIONS = {
     "reject": (PENDING, REJECTED),
     "hide": (APPROVED, HIDDEN),
 }
-VERSIONS = "topic-versions"  # the store counter that numbers the topic's versions
 # Each action's latest approved check-in, as two store counters (action id -> value):
 # totals count every action, not only those in the feed.
 HEADCOUNT_AT, HEADCOUNT = "headcount-at", "headcount"
@@ -84,18 +80,18 @@ class CheckinDesk:
         is read back from the store, never only this process's own view of it."""
         self.collections = collections
         self.shared = shared
-        self._reading = asyncio.Lock()  # one read of the store (and what follows it) at a time
-        self.hub = hub
         self.clock = clock
         self.seen = Projection()
-        self.topic = hub.add_topic(
-            Topic(TOPIC, build_views(self.seen, clock())[0], version=0), refresh=self.refresh
+        self.topic = NumberedTopic(
+            TOPIC,
+            hub,
+            collections,
+            clock,
+            render=lambda now: build_views(self.seen, now),
+            load=self.load,
+            shared=shared,
+            per_second=PUBLISH_PER_SECOND,
         )
-        # A burst of check-ins is one publication, at most PUBLISH_PER_SECOND a second.
-        self._dirty = False
-        self._publisher: asyncio.Task[None] | None = None
-        self._published_at = 0.0
-        self._wake: asyncio.TimerHandle | None = None  # when the views change by time alone
 
     # --- reading the store -------------------------------------------------------------
 
@@ -123,15 +119,8 @@ class CheckinDesk:
             spotlight_pin=pin,
         )
 
-    async def version(self) -> int:
-        return (await self.collections.counts(VERSIONS)).get(TOPIC, 0)
-
     async def refresh(self, envelope: Envelope | None) -> None:
-        async with self._reading:
-            # The number first: what is read after it holds every write numbered below it.
-            version = await self.version()
-            await self.load()
-            self.hub.adopt(TOPIC, self._views(), version, envelope)
+        await self.topic.refresh(envelope)
 
     async def _insert(self, record: Record) -> Record:
         """Keep a new record; a retry that lost the race to its first try gets that one."""
@@ -149,54 +138,10 @@ class CheckinDesk:
         """A write of this process is kept: show it, soon."""
         if record is not None:
             self.seen.take(record)
-        self._dirty = True
-        if self._publisher is None or self._publisher.done():
-            self._publisher = asyncio.create_task(self._publish(), name="checkins-publish")
-
-    async def _publish(self) -> None:
-        while self._dirty:
-            wait = self._published_at + 1 / PUBLISH_PER_SECOND - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._dirty = False
-            self._published_at = time.monotonic()
-            try:
-                await self._publish_numbered()
-            except StoreUnavailable:
-                log.warning("checkins: the store cannot be read or number the next version; trying again")
-                self._dirty = True
-
-    async def _publish_numbered(self) -> None:
-        async with self._reading:
-            # Numbered by the store, so every process of the show counts alike. Shared:
-            # each write is kept before it is numbered, so the store read after the
-            # number holds every write numbered below it, whichever process made it.
-            version = await self.collections.add(VERSIONS, TOPIC, 1)
-            if self.shared:
-                await self.load()
-            if version > self.topic.version:
-                self.hub.publish(TOPIC, self._views(), version)
-
-    def _views(self) -> dict[Audience, dict[str, Any]]:
-        """The views now; and a wake-up for when time alone changes them."""
-        now = self.clock()
-        views, changes_at = build_views(self.seen, now)
-        if self._wake is not None:
-            self._wake.cancel()
-            self._wake = None
-        if changes_at is not None:
-            # A little past the instant: at it, the view is still the old one.
-            delay = (changes_at - now) / 1000 + 0.01
-            self._wake = asyncio.get_running_loop().call_later(delay, self._changed)
-        return views
+        self.topic.changed()
 
     async def close(self) -> None:
-        if self._wake is not None:
-            self._wake.cancel()
-        if self._publisher is not None:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
+        await self.topic.close()
 
     # --- actions -----------------------------------------------------------------------
 
@@ -325,7 +270,7 @@ class CheckinDesk:
             await self._count_headcount(changed)
         if changed.status == HIDDEN:
             await self._recount_headcount(str(changed.body["action"]))
-            async with self._reading:  # the feed, the headcount and the spotlight, afresh
+            async with self.topic.reading:  # the feed, the headcount and the spotlight, afresh
                 await self.load()
         self._changed(changed)
         return changed
