@@ -15,12 +15,14 @@ from eventrunner.checkins.desk import CheckinDesk
 from eventrunner.cluster.node import ClusterNode
 from eventrunner.cluster.secrets import shared_secrets
 from eventrunner.cluster.sessions import RedisSessions
-from eventrunner.config import STATIC_DIR, Secrets, Settings, load_secrets
+from eventrunner.config import STATIC_DIR, PostCredentials, Secrets, Settings, load_secrets
 from eventrunner.control.autopilot import Autopilot
 from eventrunner.control.dispatcher import Dispatcher, wall_clock_ms
 from eventrunner.control.opening import open_show
-from eventrunner.core.schedule import load_schedule
+from eventrunner.core.schedule import PostCounting, ScheduleModel, load_schedule
 from eventrunner.live.realtime import Realtime
+from eventrunner.posts.board import PostBoard
+from eventrunner.posts.tally import day_window, segments_window
 from eventrunner.stores.contract import Store, StoreConflict
 from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
@@ -37,6 +39,7 @@ from eventrunner.web.middleware import (
     security_headers,
 )
 from eventrunner.web.pages import PageRoutes
+from eventrunner.web.posts import PostRoutes
 from eventrunner.web.rendering import Pages
 from eventrunner.web.static import StaticFiles
 
@@ -55,6 +58,7 @@ class Server:
     secrets: Secrets
     new_show: bool
     desk: CheckinDesk
+    board: PostBoard | None
 
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
@@ -115,6 +119,10 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
     CheckinRoutes(desk, auth).register(app)
+    board = post_board(schedule.model, dispatcher, store, hub, clock)
+    if board is not None:
+        await board.refresh(None)  # what was counted before this start
+        PostRoutes(board, auth, PostCredentials.from_environment().webhook_secret).register(app)
     StaticFiles(STATIC_DIR).register(app)
     autopilot = Autopilot(dispatcher)
     node = None
@@ -134,8 +142,24 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
             await node.stop()
         autopilot.close()
         await desk.close()
+        if board is not None:
+            await board.close()
         await store.close()
 
     app.on_startup.append(start_clock)
     app.on_cleanup.append(stop_clock)
-    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show, desk)
+    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show, desk, board)
+
+
+def post_board(
+    model: ScheduleModel, dispatcher: Dispatcher, store: Store, hub: LiveHub, clock: Callable[[], int]
+) -> PostBoard | None:
+    """The post count, for a show with a hashtag to count (else None)."""
+    counting = model.posts or PostCounting()
+    hashtag = counting.hashtag or (model.event.hashtags[0] if model.event.hashtags else None)
+    if hashtag is None:
+        return None
+    day = day_window(model.event.date, model.event.timezone)
+    segments = counting.window
+    window = (lambda: segments_window(dispatcher.state, segments)) if segments else (lambda: day)
+    return PostBoard(store.collections, hub, clock, hashtag, counting.goal, window, shared=store.show.shared)

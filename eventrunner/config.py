@@ -93,3 +93,23 @@ SECRET_NAMES = {
 
 def load_secrets(data_dir: Path) -> Secrets:
     return Secrets(**{field: _kept_secret(data_dir, *names) for field, names in SECRET_NAMES.items()})
+
+
+@dataclass(frozen=True)
+class PostCredentials:
+    """What the post sources sign in with, from the environment only (never a file)."""
+
+    webhook_secret: str | None
+    x_bearer_token: str | None
+    mastodon_tokens: dict[str, str]  # instance host -> user token (read:statuses)
+
+    @classmethod
+    def from_environment(cls) -> PostCredentials:
+        # "mastodon.social=TOKEN other.example=TOKEN": one user token per instance.
+        pairs = os.environ.get("EVENTRUNNER_MASTODON_TOKENS", "").split()
+        tokens = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+        return cls(
+            webhook_secret=os.environ.get("EVENTRUNNER_WEBHOOK_SECRET", "").strip() or None,
+            x_bearer_token=os.environ.get("EVENTRUNNER_X_BEARER_TOKEN", "").strip() or None,
+            mastodon_tokens={host.lower(): token for host, token in tokens.items() if host and token},
+        )

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from eventrunner.checkins.forms import ActionForm, parse
+from eventrunner.checkins.forms import ActionForm
+from eventrunner.core.validation import parse
 
 from .builders import live_now_schedule
 from .conftest import TOKEN

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
+from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.onair import AirSettings
 from eventrunner.checkins.screening import hold_reasons
 from eventrunner.checkins.views import (
@@ -33,6 +33,7 @@ from eventrunner.checkins.views import (
     public_action,
     public_checkin,
 )
+from eventrunner.core.validation import FormError, parse
 from eventrunner.stores.contract import Collections, Record, StoreUnavailable
 from eventrunner.topics.hub import Envelope, LiveHub
 from eventrunner.topics.numbered import NumberedTopic

@@ -4,7 +4,7 @@ input, validated into plain values; a problem names its field."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
@@ -12,7 +12,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -26,11 +25,6 @@ MAX_ACTION_HOURS = 48
 # Real places only: "localtime" would be the server's own zone, "Factory" none at all.
 ZONES = frozenset(available_timezones()) - {"localtime", "Factory"}
 MAX_DAYS_AWAY = 400  # an action is hosted within about a year of now
-Form = TypeVar("Form", bound=BaseModel)
-
-
-class FormError(ValueError):
-    """A submission that cannot be taken; the message names the field."""
 
 
 def _text(limit: int, required: bool = True) -> Any:
@@ -104,19 +98,6 @@ class CheckinForm(BaseModel):
 
 def _ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
-
-
-def parse(form: type[Form], data: Any) -> Form:
-    """The validated form; raises FormError naming the first field that is wrong."""
-    if not isinstance(data, dict):
-        raise FormError("the body must be a JSON object")
-    try:
-        return form.model_validate(data)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(step) for step in first["loc"]) or "the body"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise FormError(f"{where}: {message}") from None
 
 
 def local_time(ms: int, zone: str) -> str:

@@ -148,7 +148,7 @@ class AllDayItem(_Model):
 
 class Event(_Model):
     title: Text
-    hashtags: list[Annotated[str, StringConstraints(pattern=r"^#\w{1,100}$")]] = []
+    hashtags: list[Hashtag] = []
     timezone: Text
     date: date
     summary: LongText | None = None
@@ -169,9 +169,51 @@ class Event(_Model):
         return value
 
 
+Hashtag = Annotated[str, StringConstraints(pattern=r"^#\w{1,100}$")]
+WebSocketUrl = Annotated[str, StringConstraints(pattern=r"^wss?://\S+$", max_length=2000)]
+
+
+class BlueskySource(_Model):
+    """Bluesky's Jetstream firehose (posts are filtered here: it cannot filter by tag)."""
+
+    url: WebSocketUrl = "wss://jetstream2.us-east.bsky.network/subscribe"
+
+
+class MastodonSource(_Model):
+    """One Mastodon instance: its hashtag stream with a user token (from the settings),
+    else its public tag timeline, polled."""
+
+    instance: Url
+
+
+class XSource(_Model):
+    """X's recent counts, polled with a bearer token (from the settings)."""
+
+    api: Url = "https://api.x.com"
+    every: Duration = "15s"  # how often to ask: X allows 300 requests per 15 min
+    query: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+
+
+class PostSources(_Model):
+    bluesky: BlueskySource | None = None
+    mastodon: list[MastodonSource] = []
+    x: XSource | None = None
+
+
+class PostCounting(_Model):
+    """Live hashtag post counts (the Twitterstorm): what is counted, where, and the goal."""
+
+    hashtag: Hashtag | None = None  # the event's first hashtag unless named
+    goal: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
+    # Segments whose time the count covers; the whole day of the event when empty.
+    window: list[Slug] = []
+    sources: PostSources = PostSources()
+
+
 class ScheduleModel(_Model):
     event: Event
     segments: Annotated[list[Segment], Field(min_length=1)]
+    posts: PostCounting | None = None
 
 
 @dataclass(frozen=True)
@@ -281,7 +323,7 @@ def parse_schedule(text: str, source: str) -> Schedule:
         model = ScheduleModel.model_validate(data)
     except ValidationError as error:
         raise ScheduleError(source, _pydantic_problems(data, error)) from error
-    problems = _placeholder_problems(data, model)
+    problems = _placeholder_problems(data, model) + _posts_problems(data, model)
     try:
         plan = build_plan(model)
     except PlanProblem as problem:
@@ -300,6 +342,21 @@ def _placeholder_problems(data: Any, model: ScheduleModel) -> list[Problem]:
         for path, value in timetext.texts(model.model_dump(mode="json"))
         for message in timetext.problems(value, segment_ids)
     ]
+
+
+def _posts_problems(data: Any, model: ScheduleModel) -> list[Problem]:
+    """The count's window names segments, and there is a hashtag to count."""
+    if model.posts is None:
+        return []
+    segment_ids = {segment.id for segment in model.segments}
+    problems = [
+        Problem(line_of(data, ("posts", "window", n)), f"posts.window[{n}]: no segment {quoted(name)}")
+        for n, name in enumerate(model.posts.window)
+        if name not in segment_ids
+    ]
+    if model.posts.hashtag is None and not model.event.hashtags:
+        problems.append(Problem(line_of(data, ("posts",)), "posts: name a hashtag, or give the event some"))
+    return problems
 
 
 def load_schedule(path: str | Path) -> Schedule:

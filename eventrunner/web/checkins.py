@@ -14,7 +14,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,11 +22,13 @@ from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import RateLimiter
 from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key
-from eventrunner.checkins.forms import ActionForm, CheckinForm, FormError, parse
+from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from eventrunner.checkins.views import producer_action
+from eventrunner.core.validation import FormError, parse
 from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal
+from eventrunner.web.bodies import json_body
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,7 +73,7 @@ class CheckinRoutes:
         if limited is not None:
             return limited
         try:
-            form = parse(ActionForm, await _json_body(request))
+            form = parse(ActionForm, await json_body(request, MAX_BODY))
             record = await self.desk.submit_action(form, _idempotency_key(request))
         except FormError as error:
             return error_response(400, str(error))
@@ -191,7 +192,7 @@ class CheckinRoutes:
         if refused is not None:
             return refused
         try:
-            batch = parse(Batch, await _json_body(request))
+            batch = parse(Batch, await json_body(request, MAX_BODY))
         except FormError as error:
             return error_response(400, str(error))
         if batch.actions and batch.decision not in ("approve", "reject"):
@@ -220,7 +221,7 @@ class CheckinRoutes:
         if refused is not None:
             return refused
         try:
-            settings = await self.desk.set_air(await _json_body(request))
+            settings = await self.desk.set_air(await json_body(request, MAX_BODY))
         except FormError as error:
             return error_response(400, str(error))
         return json_response(settings.model_dump())
@@ -274,7 +275,7 @@ class TooLarge(Exception):
 async def _checkin_body(request: web.Request) -> tuple[Any, bytes | None]:
     """The check-in's fields and its photo: JSON without one, multipart form data with one."""
     if request.content_type != "multipart/form-data":
-        return await _json_body(request), None
+        return await json_body(request, MAX_BODY), None
     fields: dict[str, Any] = {}
     photo = None
     reader = await request.multipart()
@@ -301,15 +302,3 @@ async def _read_part(part: BodyPartReader, limit: int, too_large: str) -> bytes:
         if len(data) > limit:
             raise TooLarge(too_large)
     return bytes(data)
-
-
-async def _json_body(request: web.Request) -> Any:
-    if request.content_type != "application/json":
-        raise FormError("the body must be JSON (Content-Type: application/json)")
-    body = await request.read()
-    if len(body) > MAX_BODY:
-        raise FormError(f"the body is at most {MAX_BODY} bytes")
-    try:
-        return orjson.loads(body)  # its errors are ValueErrors, deep nesting included
-    except orjson.JSONDecodeError as error:
-        raise FormError(f"the body is not JSON: {error}") from None

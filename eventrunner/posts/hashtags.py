@@ -1,0 +1,30 @@
+"""Matching a hashtag the way people type it: case-insensitively and Unicode-normalized
+(NFKC, so a hashtag typed in full-width letters, or with a decomposed accent, matches the
+plain form)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A hashtag in running text: '#' (or the full-width number sign, which NFKC folds to it) and
+# word characters, not preceded by a word character (so "a#b" is no hashtag).
+_IN_TEXT = re.compile(r"(?<!\w)#(\w+)")
+
+
+def normalize_tag(tag: str) -> str:
+    """The form two spellings of one hashtag share: no '#', NFKC, casefolded."""
+    return unicodedata.normalize("NFKC", tag).lstrip("#").casefold()
+
+
+def tags_in_text(text: str) -> set[str]:
+    """The normalized hashtags written in `text`."""
+    return {match.casefold() for match in _IN_TEXT.findall(unicodedata.normalize("NFKC", text))}
+
+
+def ascii_probe(tag: str) -> bytes | None:
+    """Bytes that every raw JSON text holding this hashtag contains, lower-cased (to
+    skip the rest of a firehose before parsing it); None when the tag is not plain ASCII
+    (then a JSON encoder may escape it, and every message must be parsed)."""
+    normalized = normalize_tag(tag)
+    return normalized.encode() if normalized.isascii() else None
