@@ -7,6 +7,8 @@ from eventrunner.checkins.onair import AirSettings
 from eventrunner.checkins.views import FEED_SIZE, Projection, build_views
 from eventrunner.stores.contract import Record
 
+from .builders import REPO
+
 HOUR = 3_600_000
 T0 = 1_700_000_000_000
 
@@ -77,6 +79,30 @@ def test_the_spotlight_shows_the_action_with_its_newest_aired_check_in():
     seen = seen_with(action("a"), air=AirSettings(spotlight="a"))
     seen.spotlight_pin = older
     assert build_views(seen, T0)[0]["public"]["air"]["spotlight"]["checkin"]["id"] == "c1"
+    # A newer approved check-in of the spotlit action takes the pin's place.
+    seen.take(checkin("c4", "a", 60, T0 + 10))
+    assert seen.spotlight_pin.id == "c4"
+
+
+def test_the_spotlight_waits_for_the_on_air_delay_too():
+    seen = seen_with(action("a"), air=AirSettings(spotlight="a", delay_s=30))
+    seen.spotlight_pin = checkin("c1", "a", 10, T0 - 1000, approved=T0)  # approved just now
+    views, changes_at = build_views(seen, T0 + 1000)
+    assert "checkin" not in views["public"]["air"]["spotlight"] and changes_at == T0 + 30_000
+    views, _ = build_views(seen, T0 + 30_000)
+    assert views["public"]["air"]["spotlight"]["checkin"]["id"] == "c1"
+
+
+def test_refilling_the_feed_never_brings_back_a_hidden_check_in_or_drops_a_new_one():
+    records = [checkin(f"c{n}", "a", n, T0 + n) for n in range(FEED_SIZE + 2)]
+    seen = seen_with(action("a"), *records)
+    hidden = Record("checkin", f"c{FEED_SIZE + 1}", "hidden", records[-1].body, T0, T0)
+    read_before_the_hide = sorted(records, key=lambda r: r.created_ms, reverse=True)[:FEED_SIZE]
+    seen.take(hidden)
+    seen.take(checkin("new", "a", 99, T0 + 1000))  # approved while the store was read
+    seen.refill(read_before_the_hide)
+    ids = [record.id for record in seen.feed]
+    assert ids[0] == "new" and hidden.id not in ids and len(ids) == FEED_SIZE
 
 
 def test_totals_count_every_live_action_not_only_those_in_the_feed():
@@ -95,14 +121,19 @@ def test_an_action_leaves_the_live_totals_when_it_ends_and_its_latest_headcount_
     views, changes_at = build_views(seen, T0)
     assert views["public"]["totals"] == {"actions": 1, "live": 1, "people": 30}
     assert changes_at == T0 + 1000
-    assert views["public"]["actions"][0]["live"] is True and views["public"]["actions"][0]["people"] == 30
+    assert views["public"]["live"] == {"a": 30}
     views, changes_at = build_views(seen, T0 + 1000)
     assert views["public"]["totals"] == {"actions": 1, "live": 0, "people": 0}
-    assert views["public"]["actions"][0]["live"] is False and changes_at is None
+    assert views["public"]["live"] == {} and changes_at is None
 
 
 def test_actions_carry_their_point_on_the_map_and_no_view_holds_null():
     views, _ = build_views(seen_with(action("a"), action("b", city="Nowhere Special", state="TX")), T0)
-    points = {item["id"]: item["map"] for item in views["public"]["actions"]}
+    points = {action_id: item["map"] for action_id, item in views["public"]["actions"].items()}
     assert points["a"] != points["b"] and all(len(point) == 2 for point in points.values())
     assert "None" not in repr(views) and "null" not in repr(views)
+
+
+def test_the_page_scripts_know_how_many_check_ins_the_feed_holds():
+    script = (REPO / "static/js/showclient.js").read_text()
+    assert f"ER.CHECKIN_FEED_SIZE = {FEED_SIZE};" in script

@@ -77,7 +77,7 @@ async def test_a_bad_action_is_refused_naming_the_field(running, changes, named)
 async def test_actions_wait_for_a_producer_and_the_contact_never_goes_public(running):
     status, created = await call(running.url, "POST", "/api/actions", action())
     assert status == 201
-    assert (await call(running.url, "GET", "/api/actions"))[1] == {"actions": []}
+    assert (await call(running.url, "GET", "/api/actions"))[1] == {"actions": [], "live": {}}
     assert (await call(running.url, "GET", "/api/actions?status=pending"))[0] == 401
     status, pending = await call(running.url, "GET", "/api/actions?status=pending", **PRODUCER)
     assert status == 200 and [a["contact"] for a in pending["actions"]] == [CONTACT]

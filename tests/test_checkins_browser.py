@@ -449,7 +449,7 @@ async def test_a_host_sends_an_action_from_the_form_and_a_producer_sees_it_waiti
     assert sent["starts_at"] == int(datetime(JANUARY_15.year, 1, 16, 0, 0, tzinfo=UTC).timestamp() * 1000)
     assert sent["ends_at"] == int(datetime(JANUARY_15.year, 1, 16, 2, 30, tzinfo=UTC).timestamp() * 1000)
     # Not public until a producer approves it.
-    assert (await call(server.url, "GET", "/api/actions"))[1] == {"actions": []}
+    assert (await call(server.url, "GET", "/api/actions"))[1] == {"actions": [], "live": {}}
 
     # Approved, it is listed live, in the viewer's zone first and the action's second.
     status, _ = await call(server.url, "POST", f"/api/actions/{sent['id']}/approve", **PRODUCER)

@@ -124,6 +124,16 @@ async def test_counters_add_and_replace(store):
     assert await collections.counts("adjust") == {"manual": 3}
 
 
+async def test_a_counter_raised_to_a_maximum_keeps_the_largest_whoever_writes_last(store):
+    collections = store.collections
+    big = 2**52 + 1  # exact as a double too
+    values = [big - 7, big, big - 3, 12]
+    after = await asyncio.gather(*(collections.put_max("latest", "a1", value) for value in values))
+    assert max(after) == big and after[values.index(big)] == big
+    assert await collections.put_max("latest", "a1", 5) == big
+    assert await collections.counts("latest") == {"a1": big}
+
+
 async def test_blobs_keep_their_bytes(store):
     photo = bytes(range(256)) * 1000
     assert await store.collections.get_blob("photo:x") is None

@@ -51,9 +51,20 @@ CHECKIN_DECISIONS = {
     "reject": (PENDING, REJECTED),
     "hide": (APPROVED, HIDDEN),
 }
-# Each action's latest approved check-in, as two store counters (action id -> value):
-# totals count every action, not only those in the feed.
-HEADCOUNT_AT, HEADCOUNT = "headcount-at", "headcount"
+# Each action's latest approved check-in, one store counter (action id -> its second and
+# headcount in one number, so the newest wins in one step): totals count every action,
+# not only those in the feed.
+HEADCOUNT = "headcount"
+PEOPLE_BITS = 21  # headcounts are at most a million
+
+
+def headcount_value(latest: Headcount) -> int:
+    """Ordered by time first: the larger value is the newer check-in (below 2**53)."""
+    return (latest.at_ms // 1000) << PEOPLE_BITS | latest.people
+
+
+def headcount_of(value: int) -> Headcount:
+    return Headcount((value >> PEOPLE_BITS) * 1000, value & ((1 << PEOPLE_BITS) - 1))
 
 
 def photo_key(checkin_id: str) -> str:
@@ -66,6 +77,10 @@ async def checkin_photo(collections: Collections, checkin_id: str, any_status: b
     if record is None or not record.body.get("photo") or not (any_status or record.status == APPROVED):
         return None
     return await collections.get_blob(photo_key(checkin_id))
+
+
+def air_settings(record: Record) -> AirSettings:
+    return AirSettings(**{key: record.body[key] for key in AirSettings.model_fields})
 
 
 def link_key(token: str) -> str:
@@ -99,12 +114,12 @@ class CheckinDesk:
     async def load(self) -> None:
         """Read the projection from the store (at start, and when another process changed it)."""
         records = self.collections.records
-        at, people = await self.collections.counts(HEADCOUNT_AT), await self.collections.counts(HEADCOUNT)
+        headcounts = await self.collections.counts(HEADCOUNT)
         air_record = await self.collections.get(AIR, TOPIC)
         air = AirSettings()
         pin = None
         if air_record is not None:
-            air = AirSettings(**{key: air_record.body[key] for key in AirSettings.model_fields})
+            air = air_settings(air_record)
             if air_record.body.get("pin"):
                 pin = await self.collections.get(CHECKIN, air_record.body["pin"])
         # With several processes each check-in asks the store for its link (action_of_link).
@@ -115,7 +130,7 @@ class CheckinDesk:
             pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
             pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
             links={record.id: str(record.body["action"]) for record in links},
-            headcounts={key: Headcount(when, people.get(key, 0)) for key, when in at.items() if when > 0},
+            headcounts={key: headcount_of(value) for key, value in headcounts.items() if value > 0},
             air=air,
             spotlight_pin=pin,
         )
@@ -267,37 +282,41 @@ class CheckinDesk:
         if changed.status in (REJECTED, HIDDEN) and changed.body.get("photo"):
             # A photo nobody may see again is not kept: it may show a face.
             await self.collections.delete_blob(photo_key(checkin_id))
+        self._changed(changed)
         if changed.status == APPROVED:
             await self._count_headcount(changed)
         if changed.status == HIDDEN:
-            await self._recount_headcount(str(changed.body["action"]))
-            async with self.topic.reading:  # the feed, the headcount and the spotlight, afresh
-                await self.load()
-        self._changed(changed)
+            await self._after_hiding(changed)
         return changed
 
     async def _count_headcount(self, record: Record) -> None:
-        """An approved check-in newer than its action's latest becomes the latest."""
+        """An approved check-in newer than its action's latest becomes the latest (in
+        one store step, whichever process approves); the spotlight follows it."""
         action = str(record.body["action"])
-        latest = self.seen.headcounts.get(action)
-        if latest is None or record.created_ms >= latest.at_ms:
-            await self._put_headcount(action, Headcount(record.created_ms, int(record.body["headcount"])))
+        mine = Headcount(record.created_ms, int(record.body["headcount"]))
+        newest = await self.collections.put_max(HEADCOUNT, action, headcount_value(mine))
+        self.seen.headcounts[action] = headcount_of(newest)
+        if action == self.seen.air.spotlight and self.seen.spotlight_pin is record:
+            await self._save_air(self.seen.air, record)
 
-    async def _recount_headcount(self, action_id: str) -> None:
-        """The latest approved check-in of an action again (its latest was hidden)."""
+    async def _after_hiding(self, hidden: Record) -> None:
+        """The feed, the action's headcount and the spotlight without the hidden check-in."""
+        action = str(hidden.body["action"])
         newest = await self.collections.records(CHECKIN, APPROVED, LISTED, newest_first=True)
-        record = next((r for r in newest if r.body["action"] == action_id), None)
-        latest = Headcount(0, 0) if record is None else Headcount(record.created_ms, record.body["headcount"])
-        await self._put_headcount(action_id, latest)
-
-    async def _put_headcount(self, action_id: str, latest: Headcount) -> None:
-        # The headcount before its time: a reader that sees the new time sees its headcount.
-        await self.collections.put(HEADCOUNT, action_id, latest.people)
-        await self.collections.put(HEADCOUNT_AT, action_id, latest.at_ms)
-        if latest.at_ms:
-            self.seen.headcounts[action_id] = latest
+        previous = next((record for record in newest if record.body["action"] == action), None)
+        latest = None if previous is None else Headcount(previous.created_ms, previous.body["headcount"])
+        # Backwards, so not raised to a maximum: a hide and an approval of one action in
+        # the same instant may leave the older headcount until its next check-in.
+        await self.collections.put(HEADCOUNT, action, headcount_value(latest) if latest else 0)
+        if latest is None:
+            self.seen.headcounts.pop(action, None)
         else:
-            self.seen.headcounts.pop(action_id, None)
+            self.seen.headcounts[action] = latest
+        self.seen.refill(newest[:FEED_SIZE])
+        pin = self.seen.spotlight_pin
+        if pin is not None and pin.id == hidden.id:
+            await self._save_air(self.seen.air, previous if action == self.seen.air.spotlight else None)
+        self._changed()
 
     # --- on air ------------------------------------------------------------------------
 
@@ -306,24 +325,36 @@ class CheckinDesk:
         what cannot be."""
         if not isinstance(changes, dict):
             raise FormError("the body must be a JSON object")
-        settings = parse(AirSettings, self.seen.air.changed_by(changes))
-        pin = None
-        if settings.spotlight is not None:
-            if settings.spotlight not in self.seen.actions:
-                raise FormError("spotlight: not an approved action")
-            newest = await self.collections.records(CHECKIN, APPROVED, LISTED, newest_first=True)
-            pin = next((r for r in newest if r.body["action"] == settings.spotlight), None)
+        async with self.topic.reading:
+            # What another process set a moment ago counts: read, not remembered.
+            kept = await self.collections.get(AIR, TOPIC)
+            current = air_settings(kept) if kept is not None else self.seen.air
+            settings = parse(AirSettings, current.changed_by(changes))
+            pin = None
+            if settings.spotlight is not None:
+                if settings.spotlight not in self.seen.actions:
+                    raise FormError("spotlight: not an approved action")
+                newest = await self.collections.records(CHECKIN, APPROVED, LISTED, newest_first=True)
+                pin = next((r for r in newest if r.body["action"] == settings.spotlight), None)
+            await self._save_air(settings, pin)
+        self._changed()
+        return settings
+
+    async def _save_air(self, settings: AirSettings, pin: Record | None) -> None:
         body = {**settings.model_dump(), "pin": pin.id if pin else None}
         if not await self.collections.insert(AIR, TOPIC, APPROVED, body, self.clock()):
             await self.collections.update(AIR, TOPIC, self.clock(), body=body)
         self.seen.air, self.seen.spotlight_pin = settings, pin
-        self._changed()
-        return settings
 
     # --- what people see ---------------------------------------------------------------
 
-    def public_actions(self) -> list[dict[str, Any]]:
-        return [public_action(record) for record in self.seen.actions.values()]
+    def public_actions(self) -> dict[str, Any]:
+        """Approved actions as this process holds them now, and which are live (as last
+        published)."""
+        return {
+            "actions": [public_action(record) for record in self.seen.actions.values()],
+            "live": self.topic.topic.views["public"]["live"],
+        }
 
     def public_feed(self) -> list[dict[str, Any]]:
         return [item for record in self.seen.feed if (item := public_checkin(self.seen, record)) is not None]

@@ -1,11 +1,12 @@
 """What the `checkins` topic shows each audience, computed from what the store holds and
 the time: pure, so every process of a show computes the same views from the same store.
 
-The public view: approved actions (with a point on the US map), the newest approved
-check-ins, totals, and `air`, what the check-in overlays may show now (the on-air delay
-and kill switch applied, the spotlight card). Producers also see what waits for them.
-Views never contain null (merge patches between versions stay exact): an absent key is
-"none".
+The public view: approved actions (with a point on the US map), which are live with
+their headcount, the newest approved check-ins, totals, and `air`, what the check-in
+overlays may show now (the on-air delay and kill switch applied, the spotlight card).
+Producers also see what waits for them. Views never contain null (merge patches between
+versions stay exact): an absent key is "none". Views depend on the time given: processes
+that render one change render it at the publisher's time.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Projection:
     # The spotlit action's newest approved check-in when it was taken: it may be older
     # than the feed holds.
     spotlight_pin: Record | None = None
+    gone: set[str] = field(default_factory=set)  # check-ins rejected or hidden
 
     def take(self, record: Record) -> None:
         """`record` as it now stands in the store."""
@@ -65,7 +67,9 @@ class Projection:
         elif record.kind == CHECKIN:
             self.pending_checkins.pop(record.id, None)
             self.feed = [item for item in self.feed if item.id != record.id]
-            if record.status == PENDING:
+            if record.status in (REJECTED, HIDDEN):
+                self.gone.add(record.id)
+            elif record.status == PENDING:
                 self.pending_checkins[record.id] = record
             elif record.status == APPROVED:
                 self.feed.append(record)
@@ -75,6 +79,17 @@ class Projection:
                 latest = self.headcounts.get(action)
                 if latest is None or record.created_ms >= latest.at_ms:
                     self.headcounts[action] = Headcount(record.created_ms, int(record.body["headcount"]))
+                pin = self.spotlight_pin
+                if action == self.air.spotlight and (pin is None or record.created_ms >= pin.created_ms):
+                    self.spotlight_pin = record
+
+    def refill(self, newest: list[Record]) -> None:
+        """The newest approved check-ins as read from the store, merged in: fills the
+        place a hidden one left, and never undoes what this process took meanwhile."""
+        held = {record.id for record in self.feed}
+        self.feed += [record for record in newest if record.id not in held and record.id not in self.gone]
+        self.feed.sort(key=lambda item: item.created_ms, reverse=True)
+        del self.feed[FEED_SIZE:]
 
 
 def build_views(seen: Projection, now_ms: int) -> tuple[dict[Audience, dict[str, Any]], int | None]:
@@ -90,7 +105,10 @@ def build_views(seen: Projection, now_ms: int) -> tuple[dict[Audience, dict[str,
     ends = [seen.actions[action_id].body["ends_ms"] for action_id in live]
     changes_at = min([*ends, *([air_changes_at] if air_changes_at else [])], default=None)
     public = {
-        "actions": [public_action(record, live.get(record.id)) for record in seen.actions.values()],
+        # Keyed by id, and apart from what changes with each check-in (`live`): a merge
+        # patch then carries one action, not the whole list, to every client.
+        "actions": {action_id: public_action(record) for action_id, record in seen.actions.items()},
+        "live": live,
         "feed": feed,
         "totals": {"actions": len(seen.actions), "live": len(live), "people": sum(live.values())},
         "air": air,
@@ -119,24 +137,24 @@ def _air(seen: Projection, feed: list[dict[str, Any]], now_ms: int) -> tuple[dic
     if settings.killed:
         return air, None
     delay_ms = settings.delay_s * 1000
-    aired = {record.id for record in seen.feed if record.updated_ms + delay_ms <= now_ms}
-    waiting = [record.updated_ms + delay_ms for record in seen.feed if record.id not in aired]
+    pin = seen.spotlight_pin
+    candidates = [*seen.feed, *([pin] if pin is not None and pin.status == APPROVED else [])]
+    aired = {record.id for record in candidates if record.updated_ms + delay_ms <= now_ms}
+    waiting = [record.updated_ms + delay_ms for record in candidates if record.id not in aired]
     air["feed"] = [item["id"] for item in feed if item["id"] in aired]
-    spotlight = _spotlight(seen, aired)
+    spotlight = _spotlight(seen, [record for record in candidates if record.id in aired])
     if spotlight is not None:
         air["spotlight"] = spotlight
     return air, min(waiting, default=None)
 
 
-def _spotlight(seen: Projection, aired: set[str]) -> dict[str, Any] | None:
-    """The spotlit action with its newest check-in that has reached the air."""
+def _spotlight(seen: Projection, aired: list[Record]) -> dict[str, Any] | None:
+    """The spotlit action with its newest check-in that has reached the air (the feed's,
+    or the one pinned when it was taken, which may be older than the feed holds)."""
     action = seen.actions.get(seen.air.spotlight or "")
     if action is None:
         return None
-    candidates = [r for r in seen.feed if r.body["action"] == action.id and r.id in aired]
-    pin = seen.spotlight_pin
-    if pin is not None and pin.body["action"] == action.id and pin.status == APPROVED:
-        candidates.append(pin)  # aired long ago if it is not in the feed any more
+    candidates = [record for record in aired if record.body["action"] == action.id]
     card: dict[str, Any] = {
         "action": action.id,
         "title": action.body["title"],
@@ -180,9 +198,8 @@ def photo_url(checkin_id: str) -> str:
     return f"/api/photos/{checkin_id}.jpg"
 
 
-def public_action(record: Record, people: int | None = None) -> dict[str, Any]:
-    """An approved action as anyone may see it: never its host's contact. `people`: the
-    latest headcount while it is live."""
+def public_action(record: Record) -> dict[str, Any]:
+    """An approved action as anyone may see it: never its host's contact."""
     body = record.body
     office = FIELD_OFFICES_BY_ID.get(body.get("field_office") or "")
     shown = {
@@ -198,8 +215,6 @@ def public_action(record: Record, people: int | None = None) -> dict[str, Any]:
         "ends_at": body["ends_ms"],
         "timezone": body["timezone"],
         "description": body["description"],
-        "live": people is not None,
-        "people": people,
     }
     point = map_point(body["city"], body["state"])
     if point is not None:

@@ -146,6 +146,11 @@ class Collections(Protocol):
         """Replace `counter[field]` (a corrected bucket: replaced, never added twice)."""
         ...
 
+    async def put_max(self, counter: str, field: str, value: int) -> int:
+        """Raise `counter[field]` to `value` unless it holds more already, in one step;
+        returns what it holds after (values up to 2**53: Redis compares them as doubles)."""
+        ...
+
     async def counts(self, counter: str) -> dict[str, int]: ...
 
     # --- blobs (photos) ----------------------------------------------------------------------

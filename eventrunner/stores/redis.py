@@ -76,6 +76,12 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 return 1
 """
+PUT_MAX = """
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held and tonumber(held) >= tonumber(ARGV[2]) then return held end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return ARGV[2]
+"""
 UNCOUNT = """
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
@@ -166,6 +172,7 @@ class RedisCollections:
         self._update = client.register_script(UPDATE_RECORD)
         self._count_once = client.register_script(COUNT_ONCE)
         self._uncount = client.register_script(UNCOUNT)
+        self._put_max = client.register_script(PUT_MAX)
 
     def _record_key(self, kind: str, record_id: str) -> str:
         return f"{self.prefix}records:{kind}:id:{record_id}"
@@ -243,6 +250,10 @@ class RedisCollections:
     @unavailable_on_redis_errors
     async def put(self, counter: str, field: str, value: int) -> None:
         await self.client.hset(f"{self.prefix}counts:{counter}", field, value)
+
+    @unavailable_on_redis_errors
+    async def put_max(self, counter: str, field: str, value: int) -> int:
+        return int(await self._put_max(keys=[f"{self.prefix}counts:{counter}"], args=[field, value]))
 
     @unavailable_on_redis_errors
     async def counts(self, counter: str) -> dict[str, int]:

@@ -247,6 +247,15 @@ class SqliteCollections:
 
         await self._run(work)
 
+    async def put_max(self, counter: str, field: str, value: int) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                UPSERT_COUNT + "MAX(value, excluded.value) RETURNING value", (counter, field, value)
+            )
+            return int(row.fetchone()[0])
+
+        return await self._run(work)
+
     async def counts(self, counter: str) -> dict[str, int]:
         def work(db: sqlite3.Connection) -> dict[str, int]:
             rows = db.execute("SELECT field, value FROM counts WHERE counter = ? ORDER BY field", (counter,))

@@ -126,6 +126,14 @@ def snapshot_of(version: int, view: dict[str, Any]) -> dict[str, Any]:
     return {"version": version, **view} | {"version": version}
 
 
+def envelope_time(envelope: Envelope) -> int | None:
+    """The server time the publisher rendered a change at, or None if it does not say."""
+    try:
+        return int(orjson.loads(envelope[3][AUDIENCES[0]])["server_time"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _applied(topic: Topic, envelope: Envelope) -> Change | None:
     """The change an envelope carries, applied to `topic` (which holds its base); None
     if the bodies do not read as this protocol's patch messages."""

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from eventrunner.core.views import Audience
 from eventrunner.stores.contract import Collections, StoreUnavailable
-from eventrunner.topics.hub import Envelope, LiveHub, Topic
+from eventrunner.topics.hub import Envelope, LiveHub, Topic, envelope_time
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class NumberedTopic:
         self._publisher: asyncio.Task[None] | None = None
         self._published_at = 0.0
         self._wake: asyncio.TimerHandle | None = None
+        self._closed = False
 
     async def version(self) -> int:
         return (await self.collections.counts(VERSIONS)).get(self.name, 0)
@@ -63,10 +64,15 @@ class NumberedTopic:
             # The number first: what is read after it holds every write numbered below it.
             version = await self.version()
             await self._load()
-            self.hub.adopt(self.name, self.views(), version, envelope)
+            # At the publisher's time: its bytes go to this process's sockets as they came,
+            # and a view that depends on the time must be the one they carry.
+            at = envelope_time(envelope) if envelope is not None else None
+            self.hub.adopt(self.name, self.views(at), version, envelope)
 
     def changed(self) -> None:
         """A write of this process is kept: show it, soon."""
+        if self._closed:
+            return
         self._dirty = True
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._publish(), name=f"{self.name}-publish")
@@ -94,20 +100,21 @@ class NumberedTopic:
             if version > self.topic.version:
                 self.hub.publish(self.name, self.views(), version)
 
-    def views(self) -> Views:
-        """The views now; and a wake-up for when time alone changes them."""
+    def views(self, at: int | None = None) -> Views:
+        """The views now (or at `at`); and a wake-up for when time alone changes them."""
         now = self.clock()
-        views, changes_at = self._render(now)
+        views, changes_at = self._render(now if at is None else at)
         if self._wake is not None:
             self._wake.cancel()
             self._wake = None
-        if changes_at is not None:
+        if changes_at is not None and not self._closed:
             # A little past the instant: at it, the view is still the old one.
-            delay = (changes_at - now) / 1000 + 0.01
+            delay = max(0.0, (changes_at - now) / 1000) + 0.01
             self._wake = asyncio.get_running_loop().call_later(delay, self.changed)
         return views
 
     async def close(self) -> None:
+        self._closed = True
         if self._wake is not None:
             self._wake.cancel()
         if self._publisher is not None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import RateLimiter
-from eventrunner.checkins.desk import CheckinDesk, checkin_photo, link_key
+from eventrunner.checkins.desk import CHECKIN_DECISIONS, CheckinDesk, checkin_photo, link_key
 from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from eventrunner.checkins.views import producer_action
@@ -37,7 +37,7 @@ MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
 CHECKIN_PATH = "/api/checkin/"
 ACTION_DECISIONS = ("approve", "reject", "trust", "relink")
-CHECKIN_DECISIONS = ("approve", "reject", "hide")
+MAX_BODIES_READ = 32
 BATCH_MAX = 200  # decisions in one request: what the console's queue shows
 
 
@@ -54,6 +54,9 @@ class CheckinRoutes:
         self.checkins_per_address = RateLimiter(per_minute=600, burst=200)
         self.problems = OffenderLog(log)
         self.decoding = asyncio.Semaphore(1)
+        # Check-in bodies read at once: what uploads in flight may hold in memory (photos
+        # are up to 10 MB each).
+        self.reading = asyncio.Semaphore(MAX_BODIES_READ)
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/api/actions", _store_or_503(self.submit_action))
@@ -85,7 +88,7 @@ class CheckinRoutes:
     async def list_actions(self, request: web.Request) -> web.Response:
         status = request.query.get("status")
         if status is None:
-            return json_response({"actions": self.desk.public_actions()})
+            return json_response(self.desk.public_actions())
         refused = await producer_refusal(self.auth, request, "only producers see actions that wait")
         if refused is not None:
             return refused
@@ -102,16 +105,17 @@ class CheckinRoutes:
         if limited is not None:
             return limited
         try:
-            try:
-                fields, photo = await _checkin_body(request)
-            except FormError:
-                raise
-            except (ValueError, HttpProcessingError) as error:  # a multipart body that does not parse
-                raise FormError(f"the form cannot be read: {error}") from None
-            form = parse(CheckinForm, fields)
+            # The link first: a body (up to a 10 MB photo) is only read for a real one.
             action = await self.desk.action_of_link(token)
             if action is None:
                 return error_response(404, "this check-in link is not valid")
+            if self.reading.locked():
+                return error_response(
+                    503, "too many check-ins are arriving at once; try again shortly", **{"Retry-After": "2"}
+                )
+            async with self.reading:
+                fields, photo = await _readable(_checkin_body(request))
+            form = parse(CheckinForm, fields)
             cleaned = None
             if photo is not None:
                 async with self.decoding:  # one photo decoded at a time: a bomb costs one at most
@@ -201,19 +205,28 @@ class CheckinRoutes:
             return error_response(400, f"decision: check-ins take {', '.join(CHECKIN_DECISIONS)}")
         decided: list[dict[str, Any]] = []
         undecided: list[dict[str, str]] = []
-        for action_id in batch.actions:
-            answer = await self._decide_action(request, action_id, batch.decision)
-            if answer is None:
-                undecided.append({"id": action_id, "error": _undecidable("action", batch.decision)})
-            else:
-                decided.append(answer)
-        for checkin_id in batch.checkins:
-            record = await self.desk.decide_checkin(checkin_id, batch.decision)
-            if record is None:
-                undecided.append({"id": checkin_id, "error": _undecidable("check-in", batch.decision)})
-            else:
-                decided.append(_checkin_for_producers(record))
+        for kind, ids in (("action", batch.actions), ("check-in", batch.checkins)):
+            for item_id in ids:
+                try:
+                    answer = await self._decide_one(request, kind, item_id, batch.decision)
+                except StoreUnavailable:
+                    # Each one reported on its own: what was decided keeps its answer
+                    # (an approved action's check-in link is shown only here).
+                    undecided.append({"id": item_id, "error": "the store cannot be reached; try again"})
+                    continue
+                if answer is None:
+                    undecided.append({"id": item_id, "error": _undecidable(kind, batch.decision)})
+                else:
+                    decided.append(answer)
         return json_response({"decided": decided, "undecided": undecided})
+
+    async def _decide_one(
+        self, request: web.Request, kind: str, item_id: str, decision: str
+    ) -> dict[str, Any] | None:
+        if kind == "action":
+            return await self._decide_action(request, item_id, decision)
+        record = await self.desk.decide_checkin(item_id, decision)
+        return None if record is None else _checkin_for_producers(record)
 
     async def set_air(self, request: web.Request) -> web.Response:
         """The on-air delay, the kill switch and the spotlight, any of them at once."""
@@ -266,6 +279,16 @@ def _store_or_503(handler: Handler) -> Handler:
             return error_response(503, "the store cannot be reached right now; try again shortly")
 
     return answer
+
+
+async def _readable(reading: Awaitable[tuple[Any, bytes | None]]) -> tuple[Any, bytes | None]:
+    """A check-in's body, or FormError when it cannot be read as one."""
+    try:
+        return await reading
+    except FormError:
+        raise
+    except (ValueError, HttpProcessingError) as error:  # a multipart body that does not parse
+        raise FormError(f"the form cannot be read: {error}") from None
 
 
 class TooLarge(Exception):

@@ -93,7 +93,7 @@
   }
 
   function actions() {
-    return doc && Array.isArray(doc.actions) ? doc.actions : [];
+    return ER.actionsOf(doc);
   }
 
   /* The newest headcount each action checked in with. */
@@ -336,7 +336,7 @@
       if (seenCheckins && !seenCheckins[item.id] && !(item.at < oldestSeen)) fresh.push(String(item.action));
     });
     seenCheckins = ids;
-    oldestSeen = feed.length >= 30 ? feed[feed.length - 1].at : -Infinity;
+    oldestSeen = feed.length >= ER.CHECKIN_FEED_SIZE ? feed[feed.length - 1].at : -Infinity;
     return fresh;
   }
 

@@ -21,6 +21,7 @@
 
   var doc = null;
   var selected = {};        // id -> true: the batch
+  var inFlight = false;     // a decision is on its way: A and R wait for its answer
   var rows = {};            // key ('action:<id>' / 'checkin:<id>') -> its <li>
   var queue = field('queue');
   var feedList = field('approved-feed');
@@ -55,9 +56,7 @@
   }
 
   function actionById(id) {
-    var all = (doc && doc.actions) || [];
-    for (var i = 0; i < all.length; i += 1) if (all[i].id === id) return all[i];
-    return null;
+    return ER.actionsOf(doc).filter(function (action) { return action.id === id; })[0] || null;
   }
 
   function reasons(list) {
@@ -104,10 +103,10 @@
 
   function makeRow(entry) {
     var label = entry.kind === 'action' ? 'Select action ' + entry.item.title : 'Select check-in';
-    var li = h('li', { class: 'queue-row', tabindex: '-1', dataset: { kind: entry.kind, id: entry.id } }, [
-      h('label', { class: 'pick' }, [h('input', { type: 'checkbox', 'aria-label': label, tabindex: '-1' })]),
-      h('div', { class: 'row-body' }, entry.kind === 'action' ? actionRow(entry.item) : checkinRow(entry.item)),
-      h('div', { class: 'row-buttons' }, [
+    var li = h('div', { class: 'queue-row', role: 'row', 'aria-selected': 'false', tabindex: '-1', dataset: { kind: entry.kind, id: entry.id } }, [
+      h('label', { class: 'pick', role: 'gridcell' }, [h('input', { type: 'checkbox', 'aria-label': label, tabindex: '-1' })]),
+      h('div', { class: 'row-body', role: 'gridcell' }, entry.kind === 'action' ? actionRow(entry.item) : checkinRow(entry.item)),
+      h('div', { class: 'row-buttons', role: 'gridcell' }, [
         h('button', { type: 'button', class: 'btn btn-small btn-go', 'data-decide': 'approve', tabindex: '-1' }, ['Approve ', h('kbd', { text: 'A' })]),
         h('button', { type: 'button', class: 'btn btn-small', 'data-decide': 'reject', tabindex: '-1' }, ['Reject ', h('kbd', { text: 'R' })])
       ])
@@ -131,8 +130,7 @@
       var key = entry.kind + ':' + entry.id;
       if (!rows[key]) rows[key] = makeRow(entry);
       if (queue.children[i] !== rows[key]) queue.insertBefore(rows[key], queue.children[i] || null);
-      rows[key].querySelector('input').checked = !!selected[key];
-      rows[key].dataset.selected = selected[key] ? 'true' : 'false';
+      markSelected(rows[key], !!selected[key]);
     });
     // A decided row left: focus goes to the one that took its place.
     if (focusedKey && queue.children.length && !queue.contains(document.activeElement)) {
@@ -157,8 +155,13 @@
   function toggle(row) {
     var key = keyOf(row);
     if (selected[key]) delete selected[key]; else selected[key] = true;
-    row.querySelector('input').checked = !!selected[key];
-    row.dataset.selected = selected[key] ? 'true' : 'false';
+    markSelected(row, !!selected[key]);
+  }
+
+  function markSelected(row, on) {
+    row.querySelector('input').checked = on;
+    row.dataset.selected = on ? 'true' : 'false';
+    row.setAttribute('aria-selected', on ? 'true' : 'false');
   }
 
   /* Decide the batch (or the one row) in one request, and sum it up in one line. */
@@ -175,7 +178,9 @@
     });
     var verb = decision === 'approve' ? 'Approved ' : 'Rejected ';
     say((decision === 'approve' ? 'Approving ' : 'Rejecting ') + keys.length + '…', 'pending');
+    inFlight = true;
     post('/api/decisions', batch).then(function (reply) {
+      inFlight = false;
       if (!reply.ok) { say('Not done: ' + (reply.answer.error || 'refused (' + reply.status + ')'), 'error'); return; }
       keys.forEach(function (key) { delete selected[key]; });
       var undecided = reply.answer.undecided || [];
@@ -220,9 +225,14 @@
     var row = event.target.closest('.queue-row');
     if (!row) return;
     var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    // A held key moves, but never decides or selects again: each decision is one press
+    // of a row someone has read.
+    var deciding = key === 'a' || key === 'r' || key === 'x' || key === ' ';
+    if (deciding && event.repeat) { event.preventDefault(); return; }
     if (key === 'ArrowDown' || key === 'j') focusRow(row.nextElementSibling);
     else if (key === 'ArrowUp' || key === 'k') focusRow(row.previousElementSibling);
     else if (key === 'x' || key === ' ') toggle(row);
+    else if ((key === 'a' || key === 'r') && inFlight) say('Still sending the last decision…', 'pending');
     else if (key === 'a') decide('approve');
     else if (key === 'r') decide('reject');
     else return;
@@ -231,39 +241,73 @@
 
   // --- approved: hide, trust, relink, spotlight ----------------------------------------
 
+  /* Rows kept by key and rebuilt only when what they show changed, so a focused button
+   * keeps its focus and a row does not move under the pointer; rows that left go first,
+   * so the ones that stay are not moved (moving the focused one would drop its focus). */
+  function keyedRows(list, items, build) {
+    var rowsByKey = {};
+    Array.prototype.forEach.call(list.children, function (row) { rowsByKey[row.dataset.key] = row; });
+    var built = items.map(function (item) { return build(item); });   // [key, signature, make]
+    var wanted = {};
+    built.forEach(function (b) { wanted[b[0]] = b; });
+    Object.keys(rowsByKey).forEach(function (key) {
+      var row = rowsByKey[key];
+      if (!wanted[key] || row.dataset.signature !== wanted[key][1]) {
+        var hadFocus = row.contains(document.activeElement);
+        row.remove();
+        delete rowsByKey[key];
+        if (hadFocus && wanted[key]) wanted[key].refocus = true;
+      }
+    });
+    built.forEach(function (b, i) {
+      var row = rowsByKey[b[0]];
+      if (!row) {
+        row = b[2]();
+        row.dataset.key = b[0];
+        row.dataset.signature = b[1];
+      }
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+      if (b.refocus) { var control = row.querySelector('button'); if (control) control.focus(); }
+    });
+  }
+
   function renderApproved() {
     var feed = doc.feed || [];
-    feedList.textContent = '';
-    feed.forEach(function (c) {
-      feedList.appendChild(h('li', { class: 'approved-row', dataset: { id: c.id } }, [
-        h('span', { class: 'row-line' }, [
-          h('strong', { text: c.city + ', ' + c.state }), ' — ' + plural(c.headcount, 'person', 'people') + (c.message ? ': ' : ''),
-          c.message ? h('span', { text: c.message }) : null
-        ]),
-        h('span', { class: 'muted', text: at(c.at) + airState(c.id) }),
-        h('button', { type: 'button', class: 'btn btn-small', 'data-hide': c.id, text: 'Hide' })
-      ]));
+    keyedRows(feedList, feed, function (c) {
+      var state = airState(c.id);
+      return [c.id, JSON.stringify([c.headcount, c.message, c.city, c.state, state]), function () {
+        return h('li', { class: 'approved-row' }, [
+          h('span', { class: 'row-line' }, [
+            h('strong', { text: c.city + ', ' + c.state }), ' — ' + plural(c.headcount, 'person', 'people') + (c.message ? ': ' : ''),
+            c.message ? h('span', { text: c.message }) : null
+          ]),
+          h('span', { class: 'muted', text: at(c.at) + state }),
+          h('button', { type: 'button', class: 'btn btn-small', 'data-hide': c.id, text: 'Hide' })
+        ]);
+      }];
     });
     field('feed-empty').hidden = feed.length > 0;
     var trusted = {};
     (doc.trusted || []).forEach(function (id) { trusted[id] = true; });
     var spot = (doc.settings || {}).spotlight || null;
-    actionList.textContent = '';
-    (doc.actions || []).forEach(function (a) {
-      actionList.appendChild(h('li', { class: 'approved-row', dataset: { id: a.id } }, [
-        h('span', { class: 'row-line' }, [
-          h('strong', { text: a.title }), ' — ' + a.city + ', ' + a.state +
-            (a.live ? ' · live, ' + plural(a.people, 'person', 'people') : '') + (trusted[a.id] ? ' · trusted host' : '')
-        ]),
-        h('span', { class: 'row-buttons' }, [
-          h('button', { type: 'button', class: 'btn btn-small', 'data-spotlight': a.id, 'aria-pressed': spot === a.id ? 'true' : 'false',
-            text: spot === a.id ? 'In the spotlight' : 'Spotlight' }),
-          trusted[a.id] ? null : h('button', { type: 'button', class: 'btn btn-small', 'data-action-decide': 'trust', 'data-id': a.id, text: 'Trust host' }),
-          h('button', { type: 'button', class: 'btn btn-small', 'data-action-decide': 'relink', 'data-id': a.id, text: 'New link' })
-        ])
-      ]));
+    var actions = ER.actionsOf(doc);
+    keyedRows(actionList, actions, function (a) {
+      var line = ' — ' + a.city + ', ' + a.state + (a.live ? ' · live, ' + plural(a.people, 'person', 'people') : '') +
+        (trusted[a.id] ? ' · trusted host' : '');
+      var inSpotlight = spot === a.id;
+      return [a.id, JSON.stringify([a.title, line, inSpotlight]), function () {
+        return h('li', { class: 'approved-row' }, [
+          h('span', { class: 'row-line' }, [h('strong', { text: a.title }), line]),
+          h('span', { class: 'row-buttons' }, [
+            h('button', { type: 'button', class: 'btn btn-small', 'data-spotlight': a.id, 'aria-pressed': inSpotlight ? 'true' : 'false',
+              text: inSpotlight ? 'In the spotlight' : 'Spotlight' }),
+            trusted[a.id] ? null : h('button', { type: 'button', class: 'btn btn-small', 'data-action-decide': 'trust', 'data-id': a.id, text: 'Trust host' }),
+            h('button', { type: 'button', class: 'btn btn-small', 'data-action-decide': 'relink', 'data-id': a.id, text: 'New link' })
+          ])
+        ]);
+      }];
     });
-    field('actions-empty').hidden = (doc.actions || []).length > 0;
+    field('actions-empty').hidden = actions.length > 0;
   }
 
   function airState(id) {

@@ -359,6 +359,23 @@
     };
   };
 
+  /* How many check-ins a `checkins` document's feed holds at most (FEED_SIZE in
+   * eventrunner/checkins/views.py; tests/test_checkin_views.py holds them together). */
+  ER.CHECKIN_FEED_SIZE = 30;
+
+  /* The approved actions of a `checkins` document as a list, each with `live` (true
+   * while it has checked in and not ended) and `people` (its latest headcount then):
+   * the document keeps them apart, keyed by id, so a check-in patches one number. */
+  ER.actionsOf = function (doc) {
+    var byId = doc && doc.actions && typeof doc.actions === 'object' ? doc.actions : {};
+    var live = doc && doc.live && typeof doc.live === 'object' ? doc.live : {};
+    return Object.keys(byId).map(function (id) {
+      var action = Object.assign({}, byId[id], { id: id, live: typeof live[id] === 'number' });
+      if (action.live) action.people = live[id];
+      return action;
+    });
+  };
+
   /* Set text only when it differs: keeps the DOM (and screen readers) quiet. */
   ER.setText = function (el, text) {
     if (el && el.textContent !== text) el.textContent = text;

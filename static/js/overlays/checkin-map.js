@@ -35,7 +35,8 @@
   var callout = O.field(root, 'callout');
   var doc = null;        // the topic's document, once its snapshot has come
   var client = null;
-  var seen = Object.create(null);   // check-in ids that were on air (or held back) before
+  var seen = Object.create(null);   // ids in the feed that were on air (or held back) already
+  var oldestSeen = -Infinity;       // the oldest check-in the last full feed reached back to
   var pins = Object.create(null);   // action id -> {g, dot, ring, title, timer}
   var calloutTimer = null;
 
@@ -64,8 +65,7 @@
   }
 
   function mapped() {
-    var actions = doc && Array.isArray(doc.actions) ? doc.actions : [];
-    return actions.filter(function (action) {
+    return ER.actionsOf(doc).filter(function (action) {
       return action && typeof action.id === 'string' && pointOf(action) !== null;
     });
   }
@@ -215,6 +215,13 @@
    * what was held back does not burst onto the map when the switch goes off. */
   function freshOnAir(first) {
     var feed = Array.isArray(doc.feed) ? doc.feed : [];
+    var before = seen;
+    var oldest = oldestSeen;
+    // What is remembered is this feed only (a page runs all day), and how far back it
+    // reached: an older check-in that comes back when a newer one is hidden is no news.
+    seen = Object.create(null);
+    feed.forEach(function (item) { if (item && before[item.id]) seen[item.id] = true; });
+    oldestSeen = feed.length >= ER.CHECKIN_FEED_SIZE && feed[feed.length - 1] ? feed[feed.length - 1].at : -Infinity;
     if (killed()) {
       feed.forEach(function (item) { if (item) seen[item.id] = true; });
       return [];
@@ -226,7 +233,8 @@
     ids.forEach(function (id) {
       if (seen[id]) return;
       seen[id] = true;
-      if (!first && byId[id]) fresh.push(byId[id]);
+      var item = byId[id];
+      if (!first && item && !(item.at < oldest)) fresh.push(item);
     });
     return fresh;
   }

@@ -55,8 +55,7 @@
 
   /* The action as the topic lists it (its zone and times), or null. */
   function actionOf(id) {
-    var actions = Array.isArray(doc.actions) ? doc.actions : [];
-    return actions.filter(function (action) { return action && action.id === id; })[0] || null;
+    return ER.actionsOf(doc).filter(function (action) { return action.id === id; })[0] || null;
   }
 
   function zoneOf(action) {
