@@ -73,6 +73,9 @@ async def test_records_keep_their_order_status_and_body(store):
     )
     assert approved is not None and approved.status == "approved" and approved.updated_ms == 2000
     assert approved.body == {"title": "Rally"} and approved.created_ms == 1002
+    assert await collections.count("action", "pending") == 2
+    assert await collections.count("action", "approved") == 1
+    assert await collections.count("checkin", "approved") == 0
     # A second moderator acting on what they saw as pending changes nothing.
     assert (
         await collections.update("action", "a2", now_ms=2001, status="rejected", expected_status="pending")

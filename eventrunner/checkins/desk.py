@@ -26,6 +26,7 @@ from eventrunner.checkins.views import (
     FEED_SIZE,
     HIDDEN,
     PENDING,
+    QUEUE_SHOWN,
     REJECTED,
     Headcount,
     Projection,
@@ -55,6 +56,7 @@ CHECKIN_DECISIONS = {
 # headcount in one number, so the newest wins in one step): totals count every action,
 # not only those in the feed.
 HEADCOUNT = "headcount"
+WRITES = "checkin-writes"  # a counter of writes per kind, so readers know when to read again
 PEOPLE_BITS = 21  # headcounts are at most a million
 
 
@@ -105,9 +107,12 @@ class CheckinDesk:
             clock,
             render=lambda now: build_views(self.seen, now),
             load=self.load,
-            shared=shared,
+            # Several processes: each publication reads the store again (bounded); one:
+            # only how many wait (the queue's own records stay in memory).
+            reread=self.load if shared else self._count_waiting,
             per_second=PUBLISH_PER_SECOND,
         )
+        self._actions_read: int | None = None  # the action writes the last load had seen
 
     # --- reading the store -------------------------------------------------------------
 
@@ -124,16 +129,33 @@ class CheckinDesk:
                 pin = await self.collections.get(CHECKIN, air_record.body["pin"])
         # With several processes each check-in asks the store for its link (action_of_link).
         links = [] if self.shared else await records(LINK, APPROVED, LISTED)
+        # Read at every publication when shared: what waits only as far as the queue
+        # shows it, and actions only when one was written since the last read.
+        queue = QUEUE_SHOWN if self.shared else LISTED
+        written = (await self.collections.counts(WRITES)).get(ACTION, 0)
+        if self._actions_read is None or written != self._actions_read:
+            actions = {record.id: record for record in await records(ACTION, APPROVED, LISTED)}
+            pending_actions = {record.id: record for record in await records(ACTION, PENDING, queue)}
+            self._actions_read = written
+        else:
+            actions, pending_actions = self.seen.actions, self.seen.pending_actions
         self.seen = Projection(
-            actions={record.id: record for record in await records(ACTION, APPROVED, LISTED)},
+            actions=actions,
             feed=await records(CHECKIN, APPROVED, FEED_SIZE, newest_first=True),
-            pending_actions={record.id: record for record in await records(ACTION, PENDING, LISTED)},
-            pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, LISTED)},
+            pending_actions=pending_actions,
+            pending_checkins={record.id: record for record in await records(CHECKIN, PENDING, queue)},
             links={record.id: str(record.body["action"]) for record in links},
             headcounts={key: headcount_of(value) for key, value in headcounts.items() if value > 0},
             air=air,
             spotlight_pin=pin,
         )
+        await self._count_waiting()
+
+    async def _count_waiting(self) -> None:
+        self.seen.waiting = {
+            ACTION: await self.collections.count(ACTION, PENDING),
+            CHECKIN: await self.collections.count(CHECKIN, PENDING),
+        }
 
     async def refresh(self, envelope: Envelope | None) -> None:
         await self.topic.refresh(envelope)
@@ -147,8 +169,15 @@ class CheckinDesk:
             if kept is None:
                 raise StoreUnavailable(f"{record.kind} {record.id} was neither kept nor found")
             return kept
-        self._changed(record)
+        await self._written(record)
         return record
+
+    async def _written(self, record: Record) -> None:
+        """A record this process wrote: shown soon, and (an action) noted for the other
+        processes, which read actions again only then."""
+        if record.kind == ACTION:
+            await self.collections.add(WRITES, ACTION, 1)  # after the write: see load()
+        self._changed(record)
 
     def _changed(self, record: Record | None = None) -> None:
         """A write of this process is kept: show it, soon."""
@@ -216,7 +245,7 @@ class CheckinDesk:
             )
         if changed is None:
             return None
-        self._changed(changed)
+        await self._written(changed)
         return changed, token
 
     async def _new_link(self, action_id: str) -> str:

@@ -54,6 +54,7 @@ class Projection:
     # than the feed holds.
     spotlight_pin: Record | None = None
     gone: set[str] = field(default_factory=set)  # check-ins rejected or hidden
+    waiting: dict[str, int] = field(default_factory=dict)  # kind -> how many wait, as last counted
 
     def take(self, record: Record) -> None:
         """`record` as it now stands in the store."""
@@ -124,7 +125,10 @@ def build_views(seen: Projection, now_ms: int) -> tuple[dict[Audience, dict[str,
                 {"id": r.id, **r.body, "at": r.created_ms}
                 for r in islice(seen.pending_checkins.values(), QUEUE_SHOWN)
             ],
-            "waiting": {"actions": len(seen.pending_actions), "checkins": len(seen.pending_checkins)},
+            "waiting": {
+                "actions": max(seen.waiting.get(ACTION, 0), len(seen.pending_actions)),
+                "checkins": max(seen.waiting.get(CHECKIN, 0), len(seen.pending_checkins)),
+            },
         },
     }
     return {"producer": producer, "public": public}, changes_at

@@ -58,7 +58,7 @@ class PostBoard:
         self.window = window
         self.tally = Tally(hashtag, window(), goal)
         self.topic = NumberedTopic(
-            TOPIC, hub, collections, clock, self._render, self.load, shared=shared, per_second=4
+            TOPIC, hub, collections, clock, self._render, self.load, reread=self.load if shared else None
         )
 
     def _render(self, now: int) -> tuple[dict[str, Any], int | None]:

@@ -120,6 +120,10 @@ class Collections(Protocol):
         """In the order they were inserted, oldest first (or newest first), at most `limit`."""
         ...
 
+    async def count(self, kind: str, status: str) -> int:
+        """How many records of `kind` have `status`."""
+        ...
+
     # --- idempotency keys ------------------------------------------------------------------
 
     async def remember_once(self, key: str, value: str, ttl_s: int) -> str | None:

@@ -229,6 +229,10 @@ class RedisCollections:
         return [record for record in found if record is not None]
 
     @unavailable_on_redis_errors
+    async def count(self, kind: str, status: str) -> int:
+        return int(await self.client.zcard(self._order_keys(kind)[2] + status))
+
+    @unavailable_on_redis_errors
     async def remember_once(self, key: str, value: str, ttl_s: int) -> str | None:
         earlier = await self.client.set(f"{self.prefix}once:{key}", value, ex=ttl_s, nx=True, get=True)
         return earlier.decode() if earlier is not None else None

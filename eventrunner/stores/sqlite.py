@@ -202,6 +202,13 @@ class SqliteCollections:
 
         return await self._run(work)
 
+    async def count(self, kind: str, status: str) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT COUNT(*) FROM records WHERE kind = ? AND status = ?", (kind, status))
+            return int(row.fetchone()[0])
+
+        return await self._run(work)
+
     # --- idempotency keys --------------------------------------------------------------------
 
     async def remember_once(self, key: str, value: str, ttl_s: int) -> str | None:

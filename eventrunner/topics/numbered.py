@@ -4,8 +4,8 @@ numbered by a store counter, so every process counts its versions alike.
 
 The owner renders the views from what it holds (`render(now)`, which also says when the
 views next change by time alone) and reads that again from the store on `load()`. Shared
-(several processes on one store): each publication reads the store after taking its
-number, so it holds every write numbered below it, whichever process made it.
+(several processes on one store): each publication reads the store (`reread`) after
+taking its number, so it holds every write numbered below it, whichever process made it.
 """
 
 from __future__ import annotations
@@ -36,16 +36,19 @@ class NumberedTopic:
         clock: Callable[[], int],
         render: Render,
         load: Callable[[], Awaitable[None]],
-        shared: bool,
+        reread: Callable[[], Awaitable[None]] | None,
         per_second: float = 4,
     ) -> None:
+        """`load` reads the whole state from the store (at start, on news from another
+        process); `reread`, if any, what each publication reads first (shared: what other
+        processes may have changed)."""
         self.name = name
         self.hub = hub
         self.collections = collections
         self.clock = clock
         self._render = render
         self._load = load
-        self.shared = shared
+        self._reread = reread
         self.per_second = per_second
         self.reading = asyncio.Lock()  # one read of the store (and what follows it) at a time
         self.topic = hub.add_topic(Topic(name, render(clock())[0], version=0), refresh=self.refresh)
@@ -95,8 +98,8 @@ class NumberedTopic:
     async def _publish_numbered(self) -> None:
         async with self.reading:
             version = await self.collections.add(VERSIONS, self.name, 1)
-            if self.shared:
-                await self._load()
+            if self._reread is not None:
+                await self._reread()
             if version > self.topic.version:
                 self.hub.publish(self.name, self.views(), version)
 
