@@ -5,9 +5,6 @@ One server, a phone and a desktop. Screenshots land in test-artifacts/."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
@@ -15,61 +12,22 @@ from eventrunner.checkins.usmap import GEONAMES_CREDIT
 
 from .browser import WAIT_MS, connected
 from .builders import REPO, live_now_schedule
-from .conftest import TOKEN
 from .process import ServerProcess
+from .test_checkins_browser import (
+    DESKTOP,
+    INJECTED,
+    PHONE,
+    WATCH,
+    approved_action,
+    approved_checkin,
+)
 from .test_usmap import inside, outlines
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = REPO / "test-artifacts"
-PRODUCER = {"Authorization": f"Bearer {TOKEN}"}
-PHONE = {"width": 360, "height": 800}
-DESKTOP = {"width": 1280, "height": 800}
 # Sets window.__xss if it ever became markup.
 MARKUP_TITLE = '<img src=x onerror="window.__xss=1">Vigil for those inside'
-INJECTED = "img, svg, script, b, a, iframe, object, embed"
-
-# Recorded before any page script runs: what the page's Content-Security-Policy blocked.
-WATCH = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__csp.push(e.violatedDirective + ' ' + (e.sample || ''));
-});
-"""
-
-
-async def call(url: str, method: str, path: str, body: object = None, **headers: str) -> tuple[int, dict]:
-    async with aiohttp.ClientSession() as session:
-        kwargs = {"json": body} if body is not None else {}
-        async with session.request(method, url + path, headers=headers, **kwargs) as answer:
-            return answer.status, await answer.json()
-
-
-async def approved_action(url: str, hours: float, **fields: str) -> tuple[str, str]:
-    """(the id, the check-in link) of an action starting in `hours`, approved."""
-    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=hours)
-    body = {
-        "type": "vigil",
-        "venue": "Courthouse lawn",
-        "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(hours=3)).isoformat(),
-        "description": "Candles and songs.",
-        "contact": "host@example.org",
-        **fields,
-    }
-    status, created = await call(url, "POST", "/api/actions", body)
-    assert status == 201, created
-    status, approved = await call(url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
-    assert status == 200, approved
-    return created["id"], approved["checkin_url"]
-
-
-async def approved_checkin(url: str, link: str, headcount: int, message: str) -> None:
-    body = {"headcount": headcount, "message": message}
-    status, created = await call(url, "POST", link.removeprefix(url), body)
-    assert status == 201, created
-    status, approved = await call(url, "POST", f"/api/checkins/{created['id']}/approve", **PRODUCER)
-    assert status == 200, approved
 
 
 async def map_point_of(page: Page, pin_selector: str) -> tuple[float, float]:
