@@ -22,6 +22,8 @@ from eventrunner.control.opening import open_show
 from eventrunner.core.schedule import PostCounting, ScheduleModel, load_schedule
 from eventrunner.live.realtime import Realtime
 from eventrunner.posts.board import PostBoard
+from eventrunner.posts.sources.configured import configured_sources
+from eventrunner.posts.sources.supervisor import Supervisor
 from eventrunner.posts.tally import day_window, segments_window
 from eventrunner.stores.contract import Store, StoreConflict
 from eventrunner.stores.embedded import EmbeddedStore
@@ -59,6 +61,7 @@ class Server:
     new_show: bool
     desk: CheckinDesk
     board: PostBoard | None
+    supervisor: Supervisor | None
 
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
@@ -119,7 +122,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
     CheckinRoutes(desk, auth).register(app)
-    board = post_board(schedule.model, dispatcher, store, hub, clock)
+    board, supervisor = post_counting(schedule.model, settings, dispatcher, store, hub, clock)
     if board is not None:
         await board.refresh(None)  # what was counted before this start
         PostRoutes(board, auth, PostCredentials.from_environment().webhook_secret).register(app)
@@ -128,7 +131,8 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     node = None
     if redis_store and sessions:
         render = f"{ref.sha256}@{ref.shift_ms}"  # what this process renders the show from
-        node = ClusterNode(redis_store, hub, autopilot, auth, sessions, render)
+        duties = [supervisor] if supervisor is not None else []
+        node = ClusterNode(redis_store, hub, autopilot, auth, sessions, render, duties)
     api.problem = lambda: dispatcher.problem or (node.problem if node else None)
 
     async def start_clock(_: web.Application) -> None:
@@ -136,30 +140,43 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
             await node.start()  # the leader's autopilot starts when it takes the lease
         else:
             await autopilot.start()
+            if supervisor is not None:
+                await supervisor.start()
 
     async def stop_clock(_: web.Application) -> None:
         if node is not None:
             await node.stop()
         autopilot.close()
         await desk.close()
+        if supervisor is not None:
+            await supervisor.close()
         if board is not None:
             await board.close()
         await store.close()
 
     app.on_startup.append(start_clock)
     app.on_cleanup.append(stop_clock)
-    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show, desk, board)
+    return Server(app, dispatcher, hub, autopilot, realtime, secrets, new_show, desk, board, supervisor)
 
 
-def post_board(
-    model: ScheduleModel, dispatcher: Dispatcher, store: Store, hub: LiveHub, clock: Callable[[], int]
-) -> PostBoard | None:
-    """The post count, for a show with a hashtag to count (else None)."""
+def post_counting(
+    model: ScheduleModel,
+    settings: Settings,
+    dispatcher: Dispatcher,
+    store: Store,
+    hub: LiveHub,
+    clock: Callable[[], int],
+) -> tuple[PostBoard | None, Supervisor | None]:
+    """The post count and the sources that feed it, for a show with a hashtag to count."""
     counting = model.posts or PostCounting()
     hashtag = counting.hashtag or (model.event.hashtags[0] if model.event.hashtags else None)
     if hashtag is None:
-        return None
+        return None, None
     day = day_window(model.event.date, model.event.timezone)
     segments = counting.window
     window = (lambda: segments_window(dispatcher.state, segments)) if segments else (lambda: day)
-    return PostBoard(store.collections, hub, clock, hashtag, counting.goal, window, shared=store.show.shared)
+    board = PostBoard(store.collections, hub, clock, hashtag, counting.goal, window, shared=store.show.shared)
+    replay = (settings.replay_posts, settings.replay_speed) if settings.replay_posts else None
+    credentials = PostCredentials.from_environment()
+    sources = configured_sources(counting, hashtag, board, credentials, window, clock, replay)
+    return board, Supervisor(sources, board, clock)

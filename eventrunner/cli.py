@@ -158,7 +158,15 @@ def serve(args: argparse.Namespace, argv: list[str]) -> int:
         idle_timeout_s=args.idle_timeout,
         redis_url=args.redis_url or None,
         reuse_port=args.reuse_port,
+        replay_posts=Path(args.replay_posts).resolve() if args.replay_posts else None,
+        replay_speed=args.replay_speed,
     )
+    if settings.replay_posts is not None and not settings.replay_posts.is_file():
+        print(f"eventrunner serve: --replay-posts: no file {settings.replay_posts}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if not 0 < settings.replay_speed <= 1000:
+        print("eventrunner serve: --replay-speed: a number above 0, at most 1000", file=sys.stderr)
+        return EXIT_PROBLEMS
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     quiet_client_noise()
@@ -212,6 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument(
         "--workers", type=int, default=1, help="run N processes on this host and port (needs Redis)"
+    )
+    run.add_argument(
+        "--replay-posts",
+        metavar="FILE",
+        help="play a recorded stream of posts (JSON lines) into the count, for rehearsals",
+    )
+    run.add_argument(
+        "--replay-speed", type=float, default=1.0, help="how much faster than recorded to play it (default 1)"
     )
     run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers
     validate = commands.add_parser("check", help="validate schedule files")

@@ -57,6 +57,9 @@ class Settings:
     redis_url: str | None = None
     # One of `--workers` processes: the port is shared with the others (SO_REUSEPORT).
     reuse_port: bool = False
+    # A recorded stream of posts to play into the count (rehearsals), and how fast.
+    replay_posts: Path | None = None
+    replay_speed: float = 1.0
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:

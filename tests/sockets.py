@@ -85,12 +85,14 @@ class Recorder:
                 self.topic_docs[namespace][topic] = full
             self._changed.notify_all()
 
-    async def wait_for(self, namespace: str, predicate, topic: str = "show") -> dict[str, Any]:
+    async def wait_for(
+        self, namespace: str, predicate, topic: str = "show", timeout_s: float = 5
+    ) -> dict[str, Any]:
         def ready() -> bool:
             docs = self.topic_docs.get(namespace, {})
             return topic in docs and predicate(docs[topic])
 
-        async with asyncio.timeout(5), self._changed:
+        async with asyncio.timeout(timeout_s), self._changed:
             await self._changed.wait_for(ready)
             return self.topic_docs[namespace][topic]
 

@@ -184,6 +184,7 @@ class MastodonSource(_Model):
     else its public tag timeline, polled."""
 
     instance: Url
+    every: Duration = "10s"  # how often to read the tag timeline when there is no token
 
 
 class XSource(_Model):

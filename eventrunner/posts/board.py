@@ -120,8 +120,8 @@ class PostBoard:
     async def replace_minute(self, platform: str, minute_ms: int, count: int) -> None:
         """A polled count for one minute: replaces what an earlier poll said."""
         key = bucket_key(platform, minute_ms)
-        if self.tally.buckets.get(key) == count:
-            return
+        if self.tally.buckets.get(key, 0) == count:
+            return  # unchanged (an empty minute stays unwritten)
         await self.collections.put(BUCKETS, key, count)
         self.tally.buckets[key] = count
         self.topic.changed()

@@ -1,0 +1,1 @@
+"""Where posts come from: each platform's reader, run by the supervisor."""

@@ -1,0 +1,198 @@
+"""Mastodon: one instance's hashtag stream over a websocket (with a user token; since 4.2
+streaming needs one), or its public tag timeline, polled, without one. Reblogs are not
+posts. A status is counted once by its URI, whichever instance delivered it.
+
+No gaps: the newest status id handled is kept in the store; on every (re)connect the tag
+timeline is read from there (`min_id`, oldest first) before and while the stream runs,
+so what was posted while the connection was down is counted too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import orjson
+
+from eventrunner.access.offenders import OffenderLog
+from eventrunner.posts.board import Post, PostBoard
+from eventrunner.posts.hashtags import normalize_tag
+from eventrunner.posts.sources.supervisor import Health, checkpoints
+
+log = logging.getLogger(__name__)
+
+PAGE = 40  # the most a tag timeline page holds
+REMEMBERED = 10_000  # statuses whose id -> URI is kept, to take a deleted one off
+
+
+class MastodonSource:
+    platform = "mastodon"
+
+    def __init__(
+        self, instance: str, board: PostBoard, hashtag: str, token: str | None, poll_every_s: float = 10.0
+    ) -> None:
+        self.instance = instance.rstrip("/")
+        self.host = urlsplit(self.instance).netloc.lower()
+        self.name = f"mastodon:{self.host}"
+        self.board = board
+        self.token = token
+        self.poll_every_s = poll_every_s
+        self.tag = hashtag.lstrip("#")
+        self.wanted = normalize_tag(hashtag)
+        self.problems = OffenderLog(log)
+        self._counted: OrderedDict[str, tuple[str, int]] = OrderedDict()  # status id -> (URI, minute)
+        self._newest: int | None = None  # the newest status id handled
+        self._saved: int | None = None
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def run(self, health: Health) -> None:
+        self._newest = self._saved = await self.board.cursor(self.name)
+        async with aiohttp.ClientSession(headers=self._headers()) as session:
+            if self.token:
+                await self._stream(session, health)
+            else:
+                await self._poll(session, health)
+
+    async def _poll(self, session: aiohttp.ClientSession, health: Health) -> None:
+        while True:
+            health.state = "polling"
+            await self._catch_up(session, health)
+            await self.checkpoint()
+            await asyncio.sleep(self.poll_every_s)
+
+    async def _stream(self, session: aiohttp.ClientSession, health: Health) -> None:
+        scheme = "wss" if self.instance.startswith("https") else "ws"
+        url = f"{scheme}://{self.host}/api/v1/streaming"
+        health.state = "connecting"
+        async with session.ws_connect(
+            url, params={"stream": "hashtag", "tag": self.tag}, heartbeat=30
+        ) as socket:
+            health.state = "live"
+            async with checkpoints(self.checkpoint):
+                await self._catch_up(session, health)  # what was posted while it was down
+                async for message in socket:
+                    if message.type is not aiohttp.WSMsgType.TEXT:
+                        break
+                    await self.handle_frame(message.data, health)
+        raise ConnectionError(f"the stream closed ({socket.close_code or 'no close code'})")
+
+    async def _catch_up(self, session: aiohttp.ClientSession, health: Health) -> None:
+        """The tag timeline from the newest status handled, oldest first, page by page
+        (without a cursor: the newest page only, to start from now)."""
+        url = f"{self.instance}/api/v1/timelines/tag/{quote(self.tag)}"
+        while True:
+            params = {"limit": str(PAGE)}
+            if self._newest is not None:
+                params["min_id"] = str(self._newest)
+            async with session.get(url, params=params) as answer:
+                if answer.status != 200:
+                    raise ConnectionError(f"the tag timeline answered {answer.status}")
+                page = orjson.loads(await answer.read())
+            if not isinstance(page, list):
+                raise ValueError("the tag timeline did not answer with a list of statuses")
+            first_page = self._newest is None
+            for status in sorted(page, key=_id_order):  # oldest first: the cursor only moves on
+                await self.handle_status(status, health)
+            if first_page or len(page) < PAGE:
+                return
+
+    async def handle_frame(self, raw: str, health: Health) -> None:
+        """One streaming frame; bad ones are logged and skipped."""
+        try:
+            frame = orjson.loads(raw)
+            if "error" in frame:
+                raise ConnectionError(f"the stream refused: {frame['error']}")
+            event, payload = frame.get("event"), frame.get("payload")
+            if event == "update":
+                await self.handle_status(orjson.loads(payload), health)
+            elif event == "delete":
+                await self._deleted(str(payload), health)
+        except ConnectionError:
+            raise
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError, KeyError) as error:
+            health.skipped += 1
+            self.problems.note("posts: %s: skipped a frame that is not a status: %s", self.name, error)
+
+    async def handle_status(self, status: Any, health: Health) -> None:
+        try:
+            status_id = int(status["id"])
+            uri = str(status["uri"])
+            at_ms = int(
+                datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00")).timestamp() * 1000
+            )
+            tags = {normalize_tag(str(tag["name"])) for tag in status.get("tags") or []}
+            reblog = status.get("reblog")
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            health.skipped += 1
+            self.problems.note("posts: %s: skipped a status that cannot be read: %s", self.name, error)
+            return
+        health.last_event_ms = at_ms
+        health.lag_ms = max(0, int(time.time() * 1000) - at_ms)
+        self._newest = status_id if self._newest is None else max(self._newest, status_id)
+        if reblog or self.wanted not in tags:
+            return  # a reblog repeats a post; a status without the tag is not ours
+        url = status.get("url")
+        post = Post(
+            self.platform, uri, at_ms, text_of(str(status.get("content") or "")), url if _web(url) else None
+        )
+        if await self.board.count(post):
+            health.counted += 1
+        self._counted[str(status_id)] = (uri, at_ms)
+        while len(self._counted) > REMEMBERED:
+            self._counted.popitem(last=False)
+
+    async def _deleted(self, status_id: str, health: Health) -> None:
+        known = self._counted.pop(status_id, None)
+        if known is not None and await self.board.uncount(self.platform, *known):
+            health.counted -= 1
+
+    async def checkpoint(self) -> None:
+        if self._newest is not None and self._newest != self._saved:
+            await self.board.save_cursor(self.name, self._newest)
+            self._saved = self._newest
+
+
+def instant_ms(text: str) -> int:
+    """An RFC 3339 instant ("2026-10-15T18:00:05.000Z") as epoch ms."""
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _id_order(status: Any) -> int:
+    try:
+        return int(status["id"])
+    except (KeyError, TypeError, ValueError):
+        return 0  # read (and skipped) first
+
+
+def _web(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) < 2000
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "p") and self.parts:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def text_of(content: str) -> str:
+    """A status's HTML as plain text (shown to producers as text, never as markup)."""
+    parser = _Text()
+    parser.feed(content)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

@@ -1,0 +1,262 @@
+"""The post sources against loopback peers that speak each platform's wire format:
+Bluesky Jetstream, Mastodon streaming and tag timelines, X recent counts. What reaches
+the count is checked against the truth of what the peer sent: through dropped
+connections, malformed payloads, deletions, replays and a kill -9."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from eventrunner.posts.sources.jetstream import tid_time_ms
+
+from .conftest import TOKEN
+from .peers import jetstream, mastodon
+from .peers.jetstream import JetstreamPeer
+from .peers.mastodon import MastodonPeer
+from .peers.xcounts import XCountsPeer
+from .process import ServerProcess
+from .sockets import Recorder
+
+TAG = "#CommunitiesNotCages"
+
+
+def counting_day(path: Path, sources: str) -> Path:
+    """Today in UTC with the hashtag counted all day from `sources` (YAML under posts)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    path.write_text(f"""
+event: {{title: Count day, timezone: UTC, date: "{start:%Y-%m-%d}", hashtags: ["{TAG}"]}}
+segments:
+  - {{id: storm, title: Twitterstorm, kind: twitterstorm, start: "{start:%Y-%m-%d %H:%M}", duration: 1h}}
+posts:
+  goal: 1000
+  sources:
+{sources}
+""")
+    return path
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+async def total(url: str) -> dict:
+    async with aiohttp.ClientSession() as session, session.get(url + "/api/posts") as answer:
+        return await answer.json()
+
+
+async def until_total(url: str, expected: int) -> dict:
+    """Once the `posts` topic says the total is `expected`: GET /api/posts."""
+    crowd = Recorder(["posts"])
+    await crowd.connect(url, ["/public"], expect=("posts",))
+    try:
+        await crowd.wait_for("/public", lambda doc: doc["total"] == expected, "posts", timeout_s=20)
+    finally:
+        await crowd.close()
+    return await total(url)
+
+
+# --- Bluesky ------------------------------------------------------------------------------
+
+
+def test_a_tid_gives_the_time_its_post_was_made():
+    moment = now_us()
+    assert tid_time_ms(jetstream.tid(moment)) == moment // 1000
+    assert tid_time_ms("self") is None and tid_time_ms("zzzzzzzzzzzzz") is None
+
+
+async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_frames_pass(
+    start_server, tmp_path
+):
+    async with JetstreamPeer() as peer:
+        url = peer.url
+        running = await start_server(counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{url}'}}"))
+        await peer.wait_connected(1)
+        assert peer.connections[0]["wantedCollections"] == ["app.bsky.feed.post"]
+        base = now_us()
+        keys = [jetstream.tid(base + n * 1000) for n in range(8)]
+        events = [
+            jetstream.post("did:plc:ana", keys[0], f"Rally at the ICE office now! {TAG}", time_us=base),
+            jetstream.post(
+                "did:plc:ben", keys[1], "free them all #communitiesnotcages", time_us=base + 1, facet_tags=[]
+            ),
+            jetstream.post(
+                "did:plc:cy", keys[2], "no tag in the text", time_us=base + 2, tags=["CommunitiesNotCages"]
+            ),
+            jetstream.post("did:plc:dee", keys[3], "#SomethingElse only", time_us=base + 3),
+            jetstream.like("did:plc:eve", keys[4], time_us=base + 4),
+            "{not json at all",  # never parsed: nothing in it could be the tag
+            '{"kind": "commit", "commit": {"record": {"text": "#CommunitiesNotCages"',  # parsed: broken
+            {
+                "kind": "commit",
+                "did": "did:plc:x",
+                "time_us": 1,
+                "commit": {
+                    "collection": "app.bsky.feed.post",
+                    "operation": "create",
+                    "rkey": "k",
+                    "record": "#CommunitiesNotCages",
+                },
+            },  # a record that is text
+            jetstream.post(
+                "did:plc:ana", keys[0], f"Rally at the ICE office now! {TAG}", time_us=base + 5
+            ),  # again
+            jetstream.post("did:plc:fay", keys[5], f"Vigil tonight {TAG}", time_us=base + 6),
+            jetstream.delete("did:plc:fay", keys[5], time_us=base + 7),
+            jetstream.identity("did:plc:ana", time_us=base + 8),
+        ]
+        for event in events:
+            peer.publish(event)
+        counted = await until_total(running.url, 3)
+        assert counted["by_platform"] == {"bluesky": 3} and counted["goal"] == 1000
+        health = running.server.supervisor.health["bluesky"]
+        assert health.skipped == 2 and health.state == "live"
+
+        # The connection drops; posts go on meanwhile; the source reconnects from its cursor.
+        await running.server.supervisor.sources[0].checkpoint()
+        peer.drop()
+        for n in range(6, 8):
+            peer.publish(jetstream.post(f"did:plc:p{n}", keys[n], f"{TAG} #{n}", time_us=base + 10 + n))
+        await peer.wait_connected(2)
+        assert int(peer.connections[1]["cursor"][0]) <= base + 8  # rewound: nothing missed
+        counted = await until_total(running.url, 5)
+        assert running.server.supervisor.health["bluesky"].errors == 1
+
+
+@pytest.mark.slow
+async def test_kill_9_mid_stream_neither_loses_nor_doubles_a_post(tmp_path):
+    async with JetstreamPeer() as peer:
+        url = peer.url
+        schedule = counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{url}'}}")
+        server = ServerProcess([str(schedule)], tmp_path / "data").start()
+        try:
+            await peer.wait_connected(1)
+            base = now_us()
+            truth = 0
+            for n in range(300):
+                tagged = n % 3 != 0
+                text = f"post {n} {TAG}" if tagged else f"post {n}"
+                peer.publish(
+                    jetstream.post(f"did:plc:u{n}", jetstream.tid(base + n * 1000), text, time_us=base + n)
+                )
+                truth += tagged
+            await until_total(server.url, truth)
+            server.kill()  # SIGKILL mid-stream: no shutdown code runs
+            for n in range(300, 400):
+                peer.publish(
+                    jetstream.post(
+                        f"did:plc:u{n}", jetstream.tid(base + n * 1000), f"late {TAG}", time_us=base + n
+                    )
+                )
+                truth += 1
+            server.start()
+            await peer.wait_connected(2)
+            assert (await until_total(server.url, truth))["by_platform"] == {"bluesky": truth}
+        finally:
+            server.kill()
+
+
+# --- Mastodon -----------------------------------------------------------------------------
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+async def test_mastodon_streams_with_a_token_skips_reblogs_and_catches_up_after_a_drop(
+    start_server, tmp_path, monkeypatch
+):
+    async with MastodonPeer(token="user-token") as peer:
+        base = peer.url
+        host = base.removeprefix("http://")
+        monkeypatch.setenv("EVENTRUNNER_MASTODON_TOKENS", f"{host}=user-token")
+        schedule = counting_day(tmp_path / "day.yaml", f"    mastodon: [{{instance: '{base}'}}]")
+        running = await start_server(schedule)
+        await peer.wait_connected(1)
+        assert peer.connections[0]["auth"] == "header"
+        now = datetime.now(UTC)
+        tagged = ["CommunitiesNotCages"]
+        statuses = [
+            mastodon.status(
+                "1001", f"<p>Vigil tonight <a href='x'>{TAG}</a></p>", tags=tagged, created_at=_stamp(now)
+            ),
+            mastodon.status(
+                "1002", "<p>boost</p>", tags=tagged, created_at=_stamp(now), reblog={"id": "1001"}
+            ),
+            mastodon.status("1003", "<p>other</p>", tags=["Other"], created_at=_stamp(now)),
+            mastodon.status("1004", f"<p>{TAG} again</p>", tags=tagged, created_at=_stamp(now)),
+        ]
+        for status in statuses:
+            peer.publish(status)
+        peer.send_raw("not json")
+        peer.send_raw('{"stream": ["hashtag", "x"], "event": "update", "payload": "{broken"}')
+        await until_total(running.url, 2)
+        peer.delete("1004")
+        await until_total(running.url, 1)
+        source = running.server.supervisor.sources[0]
+        await source.checkpoint()
+        peer.drop()
+        peer.publish(mastodon.status("1005", f"<p>{TAG} while down</p>", tags=tagged, created_at=_stamp(now)))
+        await peer.wait_connected(2)
+        counted = await until_total(running.url, 2)  # caught up from the timeline
+        assert counted["by_platform"] == {"mastodon": 2}
+        assert any(request.get("min_id") == ["1004"] for request in peer.timeline_requests)
+        assert running.server.supervisor.health[source.name].skipped == 2
+        texts = [candidate["text"] for candidate in running.server.board.tally.candidates]
+        assert f"Vigil tonight {TAG}" in texts  # HTML read as text
+
+
+async def test_mastodon_without_a_token_polls_the_tag_timeline(start_server, tmp_path):
+    async with MastodonPeer() as peer:
+        base = peer.url
+        now = datetime.now(UTC)
+        peer.publish(
+            mastodon.status("2001", f"<p>{TAG}</p>", tags=["communitiesnotcages"], created_at=_stamp(now))
+        )
+        schedule = counting_day(tmp_path / "day.yaml", f"    mastodon: [{{instance: '{base}', every: 1s}}]")
+        running = await start_server(schedule)
+        await until_total(running.url, 1)
+        peer.publish(
+            mastodon.status("2002", f"<p>{TAG}</p>", tags=["CommunitiesNotCages"], created_at=_stamp(now))
+        )
+        await until_total(running.url, 2)
+        assert peer.connections == []  # never streamed
+
+
+# --- X ------------------------------------------------------------------------------------
+
+
+async def test_x_minute_counts_replace_each_other_under_either_name_and_a_429_waits(
+    start_server, tmp_path, monkeypatch
+):
+    async with XCountsPeer(token="app-bearer") as peer:
+        api = peer.url
+        monkeypatch.setenv("EVENTRUNNER_X_BEARER_TOKEN", "app-bearer")
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        peer.now = lambda: now + timedelta(seconds=50)
+        peer.minutes = {now - timedelta(minutes=2): 212, now - timedelta(minutes=1): 348}
+        schedule = counting_day(tmp_path / "day.yaml", f"    x: {{api: '{api}', every: 3s}}")
+        running = await start_server(schedule, now=int(peer.now().timestamp() * 1000))
+        source = running.server.supervisor.sources[0]
+        source.every_s = 0.05
+        await until_total(running.url, 560)
+        assert peer.requests[0]["query"] == [f"{TAG} -is:retweet"]
+        peer.field = "post_count"
+        peer.minutes[now - timedelta(minutes=1)] = 350  # X corrected a minute: replaced, not added
+        counted = await until_total(running.url, 562)
+        assert [m["count"] for m in counted["per_minute"]] == [212, 350]
+        assert counted["per_minute"][0]["at"] == int((now - timedelta(minutes=2)).timestamp() * 1000)
+        peer.limit_per_window = len(peer.requests)  # the next request is over the limit
+        console = Recorder(["posts"])
+        await console.connect(running.url, ["/producer"], auth={"token": TOKEN}, expect=("posts",))
+        try:
+            doc = await console.wait_for(
+                "/producer", lambda d: d["sources"][0]["state"] == "waiting", "posts"
+            )
+        finally:
+            await console.close()
+        assert "rate limit" in doc["sources"][0]["last_error"] and doc["total"] == 562
