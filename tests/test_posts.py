@@ -166,9 +166,17 @@ async def test_producers_adjust_with_a_reason_set_the_goal_and_put_a_recent_post
             url + "/api/posts/settings", json={"top": "threads:nope"}, headers=PRODUCER
         ) as answer:
             assert answer.status == 404
-    public = counting.server.hub.snapshot("posts", "crowd", "public")
-    producer = counting.server.hub.snapshot("posts", "producers", "producer")
+    console, crowd = Recorder(["posts"]), Recorder(["posts"])
+    await console.connect(url, ["/producer"], auth={"token": TOKEN}, expect=("posts",))
+    await crowd.connect(url, ["/public"], expect=("posts",))
+    try:
+        producer = await console.wait_for("/producer", lambda d: bool(d["adjustments"]), "posts")
+        public = await crowd.wait_for("/public", lambda d: "top" in d, "posts")
+    finally:
+        await console.close()
+        await crowd.close()
     assert producer["adjustments"][0]["reason"] == "phone bank tally from Chicago"
+    assert public["top"]["text"] == "Shut down detention #CommunitiesNotCages" and public["goal"] == 5000
     assert "adjustments" not in public and "candidates" not in public
 
 

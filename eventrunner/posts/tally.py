@@ -132,7 +132,7 @@ def build_views(tally: Tally, now_ms: int) -> tuple[dict[str, dict[str, Any]], i
     if tally.goal is not None:
         public["goal"] = tally.goal
     if tally.top is not None:
-        public["top"] = tally.top
+        public["top"] = dict(tally.top)
     chart_start = now_minute - CHART_MINUTES + 1
     platforms = sorted({platform for counts in minutes.values() for platform in counts})
     producer = {
@@ -144,9 +144,11 @@ def build_views(tally: Tally, now_ms: int) -> tuple[dict[str, dict[str, Any]], i
                 for platform in platforms
             },
         },
-        "sources": tally.sources,
-        "adjustments": tally.adjustments,
-        "candidates": tally.candidates,
+        # Copies: the tally's lists change in place, and a view must not change after it
+        # was published (the next change is found by comparing with it).
+        "sources": [dict(source) for source in tally.sources],
+        "adjustments": list(tally.adjustments),
+        "candidates": list(tally.candidates),
     }
     next_minute = (now_minute + 1) * MINUTE_MS
     # The charts move on each minute while the window runs and a few minutes after it.
