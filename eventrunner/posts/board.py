@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eventrunner.posts.tally import Tally, Window, bucket_key, build_views
+from eventrunner.posts.tally import ADJUSTMENTS, Tally, Window, bucket_key, build_views
 from eventrunner.stores.contract import Collections, Record
 from eventrunner.topics.hub import Envelope, LiveHub
 from eventrunner.topics.numbered import NumberedTopic
@@ -137,10 +137,10 @@ class PostBoard:
     async def adjust(self, by: int, reason: str) -> None:
         """A producer's correction, in the current minute's own bucket, with its reason logged."""
         now = self.clock()
-        await self.collections.add(BUCKETS, bucket_key("manual", now), by)
+        await self.collections.add(BUCKETS, bucket_key(ADJUSTMENTS, now), by)
         body = {"by": by, "reason": reason}
         await self.collections.insert(ADJUSTMENT, secrets.token_urlsafe(9), "done", body, now)
-        key = bucket_key("manual", now)
+        key = bucket_key(ADJUSTMENTS, now)
         self.tally.buckets[key] = self.tally.buckets.get(key, 0) + by
         self.tally.adjustments.insert(0, {**body, "at": now})
         del self.tally.adjustments[ADJUSTMENTS_SHOWN:]

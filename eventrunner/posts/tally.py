@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from eventrunner.core.show import ShowState
 
 MINUTE_MS = 60_000
+ADJUSTMENTS = "manual"  # the platform name of producers' adjustments
 RATE_MINUTES = 5  # the rate is the mean of the last this many whole minutes
 SPARK_MINUTES = 30  # minutes in the public sparkline
 CHART_MINUTES = 60  # minutes in the producers' chart
@@ -41,6 +42,15 @@ class Window:
     def covers_minute(self, minute: int) -> bool:
         at = minute * MINUTE_MS
         return any(start <= at < end for start, end in self.intervals)
+
+    def nearest_minute(self, minute: int) -> int:
+        """`minute` if the window covers it, else the window's minute nearest to it."""
+        if self.covers_minute(minute):
+            return minute
+        edges = [
+            edge for start, end in self.intervals for edge in (start // MINUTE_MS, (end - 1) // MINUTE_MS)
+        ]
+        return min(edges, key=lambda edge: abs(edge - minute))
 
 
 def day_window(day: date, zone: str) -> Window:
@@ -90,13 +100,20 @@ class Tally:
     top: dict[str, Any] | None = None  # the post producers put on air
 
     def per_minute(self) -> dict[int, dict[str, int]]:
-        """minute -> platform -> count, inside the window."""
+        """minute -> platform -> count, inside the window. A producer's adjustment always
+        counts: made outside the window (the phone bank's tally after the storm), it is
+        shown at the window's nearest minute."""
         minutes: dict[int, dict[str, int]] = defaultdict(dict)
         for key, count in self.buckets.items():
             split = split_key(key)
-            if split is not None and count and self.window.covers_minute(split[1]):
-                platform, minute = split
-                minutes[minute][platform] = minutes[minute].get(platform, 0) + count
+            if split is None or not count:
+                continue
+            platform, minute = split
+            if platform == ADJUSTMENTS:
+                minute = self.window.nearest_minute(minute)
+            elif not self.window.covers_minute(minute):
+                continue
+            minutes[minute][platform] = minutes[minute].get(platform, 0) + count
         return minutes
 
 

@@ -17,7 +17,7 @@ from eventrunner.access.auth import ProducerAuth
 from eventrunner.core.validation import FormError, parse
 from eventrunner.posts.board import Post, PostBoard
 from eventrunner.posts.hashtags import normalize_tag, tags_in_text
-from eventrunner.posts.tally import MINUTE_MS, summary
+from eventrunner.posts.tally import ADJUSTMENTS, MINUTE_MS, summary
 from eventrunner.web.api import error_response, json_response, producer_refusal
 from eventrunner.web.bodies import json_body
 
@@ -42,8 +42,8 @@ class WebhookPost(BaseModel):
     def _something_to_match(self) -> WebhookPost:
         if not self.text and not self.tags:
             raise ValueError("a post needs its text or its tags")
-        if self.platform == "manual":
-            raise ValueError("platform: 'manual' is the producers' own adjustments")
+        if self.platform == ADJUSTMENTS:
+            raise ValueError(f"platform: '{ADJUSTMENTS}' is the producers' own adjustments")
         return self
 
 
