@@ -19,10 +19,13 @@ from playwright.async_api import expect
 from .browser import WAIT_MS, connected
 from .builders import REPO
 from .conftest import PASSWORD, TOKEN
+from .peers import jetstream
+from .peers.jetstream import JetstreamPeer
 from .process import ServerProcess, show
 from .redisserver import RedisServer, redis_server  # noqa: F401  (a fixture)
 from .sockets import Recorder
 from .test_checkins import PRODUCER, action, call
+from .test_post_sources import TAG, counting_day, now_us, until_total
 from .test_sessions import command_status, console_opens, producer_socket, sign_in, sign_out
 
 pytestmark = pytest.mark.slow
@@ -364,3 +367,33 @@ async def test_check_ins_decided_on_one_process_go_on_air_from_the_other(two):
         assert doc["air"]["spotlight"]["checkin"]["headcount"] == 30  # the spotlight A set is kept
     finally:
         await overlay.close()
+
+
+async def test_only_the_leader_reads_the_platforms_and_the_next_one_goes_on_without_gaps(
+    tmp_path, redis_server
+):
+    async with JetstreamPeer() as peer:
+        schedule = counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{peer.url}'}}")
+        first = server_on(redis_server, schedule, tmp_path / "a").start()
+        second = server_on(redis_server, schedule, tmp_path / "b").start()
+        try:
+            await peer.wait_connected(1)
+            leader, other = (first, second) if leads(first) else (second, first)
+            assert leads(leader) and not leads(other) and len(peer.connections) == 1
+            base, truth = now_us(), 0
+            for n in range(100):
+                key = jetstream.tid(base + n * 1000)
+                peer.publish(jetstream.post(f"did:plc:u{n}", key, f"#{n} {TAG}", time_us=base + n))
+                truth += 1
+            await until_total(other.url, truth)  # counted by the leader, seen from the other
+            leader.kill()
+            for n in range(100, 150):
+                key = jetstream.tid(base + n * 1000)
+                peer.publish(jetstream.post(f"did:plc:u{n}", key, f"#{n} {TAG}", time_us=base + n))
+                truth += 1
+            await peer.wait_connected(2)  # the other took the lease, and the platform, over
+            assert leads(other) and "cursor" in peer.connections[1]
+            assert (await until_total(other.url, truth))["by_platform"] == {"bluesky": truth}
+        finally:
+            first.kill()
+            second.kill()
