@@ -370,7 +370,8 @@ async def test_check_ins_decided_on_one_process_go_on_air_from_the_other(two):
 
 
 async def test_only_the_leader_reads_the_platforms_and_the_next_one_goes_on_without_gaps(
-    tmp_path, redis_server
+    tmp_path,
+    redis_server,  # noqa: F811
 ):
     async with JetstreamPeer() as peer:
         schedule = counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{peer.url}'}}")
