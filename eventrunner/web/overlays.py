@@ -35,6 +35,13 @@ ALIGN = Option("align", "left | right", "which side of the screen it sits on")
 TICKER_SECONDS = Option(
     "seconds", "4 to 30 (default 8)", "how long each check-in stays on screen before the next"
 )
+# The post counter and the top post step aside while a stat or quote card is on air (they take
+# the same part of the screen); static/js/overlays/post-counter.js and top-post.js read it.
+CARDS = Option(
+    "cards",
+    "stay",
+    "stay up while a stat or quote card is on air (by default it steps aside for the card)",
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,23 @@ OVERLAYS = (
         "The action producers put in the spotlight: title, place, type, and its newest check-in"
         " on air (headcount, message, photo).",
         (Option("align", "left | right", "left (default) or right side, above the ticker band"),),
+    ),
+    Overlay(
+        "post-counter",
+        "Post counter",
+        "The hashtag's post count: the total (counting up to each new one), the goal bar, the"
+        " rate a minute and a sparkline of the last 30 minutes; right side, below the clock.",
+        (
+            Option("align", "left | right", "right (default) or left side, below the top corner (the map's)"),
+            CARDS,
+        ),
+    ),
+    Overlay(
+        "top-post",
+        "Top post",
+        "The post producers put on air: its platform, the hashtag and its text; right side,"
+        " under the post counter.",
+        (Option("align", "left | right", "right (default) or left side, under the post counter"), CARDS),
     ),
 )
 OVERLAYS_BY_NAME = {overlay.name: overlay for overlay in OVERLAYS}

@@ -1,5 +1,6 @@
 /* Participant page: the server rendered everything; this adds the viewer's time zone,
- * the live "on now / up next" box, schedule states, share links and copy buttons. */
+ * the live "on now / up next" box, schedule states, share links, copy buttons and the
+ * live count of the hashtag's posts. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -258,6 +259,54 @@
     });
   }
 
+  // --- the hashtag's post count (the `posts` topic) ----------------------------------------
+
+  /* "12,345 posts with #CommunitiesNotCages so far · goal 20,000" beside the Twitterstorm's
+   * sample posts (or under the hashtags), as text. It changes up to 4 times a second, so
+   * the line itself is not announced; its summary, a polite live region, says the newest
+   * count at most once a minute, and not at all for the count the page opened with. */
+  var POSTS_ANNOUNCE_MS = 60000;
+
+  function setupPostCount() {
+    var boxes = $all('[data-field="post-count"]');
+    if (!boxes.length) return;
+    var number = new Intl.NumberFormat('en-US');
+    var summary = field('post-count-summary', boxes[0]);   // one live region for the page
+    var said = null;          // the summary of the last count announced (or opened with)
+    var saidAt = 0;
+    var waiting = null;       // the newest summary, until its turn
+    var timer = null;
+
+    function announce() {
+      timer = null;
+      if (waiting === null || waiting === said) return;
+      said = waiting;
+      saidAt = Date.now();
+      ER.setText(summary, waiting);
+    }
+
+    ER.follow('posts', function (topic) {
+      var total = typeof topic.total === 'number' && isFinite(topic.total) ? Math.max(0, Math.round(topic.total)) : 0;
+      var goal = typeof topic.goal === 'number' && isFinite(topic.goal) && topic.goal > 0 ? topic.goal : null;
+      var tag = String(topic.hashtag || '');
+      var words = (total === 1 ? 'post' : 'posts') + (tag ? ' with ' + tag : '') + ' so far';
+      var goalText = goal === null ? '' : 'goal ' + number.format(goal);
+      boxes.forEach(function (box) {
+        box.hidden = !(total > 0 || goal !== null);
+        ER.setText(field('post-count-total', box), number.format(total));
+        ER.setText(field('post-count-text', box), words + (goalText ? ' · ' + goalText : ''));
+      });
+      var sentence = number.format(total) + ' ' + words + (goalText ? ', ' + goalText : '') + '.';
+      if (said === null) {    // what the page opened with is on it: nothing to announce
+        said = sentence;
+        saidAt = Date.now();
+        return;
+      }
+      waiting = sentence;
+      if (!timer) timer = setTimeout(announce, Math.max(0, saidAt + POSTS_ANNOUNCE_MS - Date.now()));
+    });
+  }
+
   function setupConnectionText() {
     var text = field('connection-text');
     client.onConnection = function (connected) {
@@ -269,6 +318,7 @@
   setupZonePicker();
   setupShare();
   setupCopy();
+  setupPostCount();   // follows `posts`: before the page's one connection opens
   client = ER.connect('/public', onDoc);
   setupConnectionText();
   ticker = ER.tick(render, client);
