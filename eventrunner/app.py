@@ -174,7 +174,7 @@ def post_counting(
         return None, None
     day = day_window(model.event.date, model.event.timezone)
     segments = counting.window
-    window = (lambda: segments_window(dispatcher.state, segments)) if segments else (lambda: day)
+    window = (lambda: segments_window(dispatcher.state, segments, clock())) if segments else (lambda: day)
     board = PostBoard(store.collections, hub, clock, hashtag, counting.goal, window, shared=store.show.shared)
     replay = (settings.replay_posts, settings.replay_speed) if settings.replay_posts else None
     credentials = PostCredentials.from_environment()

@@ -59,8 +59,10 @@ def test_totals_count_only_minutes_inside_the_window_and_the_rate_is_per_minute(
         "by_platform": {"bluesky": 10, "manual": 5, "mastodon": 5, "x": 20},
     }
     views, changes_at = build_views(tally, window.start + 3 * MINUTE_MS + 5)
-    assert views["public"]["rate"] == round(40 / 3, 1)  # three whole minutes of the window so far
-    assert views["public"]["spark"]["counts"][-4:] == [16, 20, 4, 0]  # shown at the window's start
+    # Three whole minutes of the window so far; adjustments count in totals, not in the rate.
+    assert views["public"]["rate"] == round(35 / 3, 1)
+    assert views["public"]["spark"]["counts"][-4:] == [10, 20, 5, 0]
+    assert "manual" not in views["producer"]["chart"]["by_platform"]
     assert changes_at == window.start + 4 * MINUTE_MS
     assert "sources" not in views["public"] and "sources" in views["producer"]
 

@@ -48,6 +48,8 @@ class ClusterNode:
 
     async def _lead(self) -> None:
         for duty in self.duties:
+            if self.lease.epoch is None:
+                return  # the lease was lost while an earlier duty started: follow
             await duty.start()
 
     def _follow(self) -> None:

@@ -81,3 +81,12 @@ def format_duration(ms: int) -> str:
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
     text += f"{seconds}s" if seconds or not text else ""
     return ("-" if ms < 0 else "") + text
+
+
+def instant_ms(text: str) -> int:
+    """An RFC 3339 instant from outside ("2026-10-15T18:00:05.000Z", or with an offset) as
+    epoch ms; ValueError for one without an offset (whose time would it be?)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset")
+    return int(moment.timestamp() * 1000)

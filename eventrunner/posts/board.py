@@ -23,7 +23,7 @@ from eventrunner.topics.numbered import NumberedTopic
 TOPIC = "posts"
 SEEN, BUCKETS, CURSORS = "posts-seen", "post-minutes", "post-cursors"
 POST, ADJUSTMENT, SETTINGS, HEALTH = "post", "post-adjustment", "post-settings", "post-sources"
-RECENT = "recent"
+RECENT, DELETED = "recent", "deleted"
 CANDIDATES_SHOWN = 50  # recent posts producers may pick from
 ADJUSTMENTS_SHOWN = 20
 MAX_TEXT = 500  # of a post's text, kept for producers to read
@@ -56,6 +56,7 @@ class PostBoard:
         self.collections = collections
         self.clock = clock
         self.window = window
+        self.shared = shared
         self.tally = Tally(hashtag, window(), goal)
         self.topic = NumberedTopic(
             TOPIC, hub, collections, clock, self._render, self.load, reread=self.load if shared else None
@@ -97,25 +98,37 @@ class PostBoard:
         key = bucket_key(post.platform, post.at_ms)
         if not await self.collections.count_once(SEEN, post.key, BUCKETS, key):
             return False
-        self.tally.buckets[key] = self.tally.buckets.get(key, 0) + 1
+        self._shift(key, 1)
         if post.text:
             body = {"platform": post.platform, "text": post.text[:MAX_TEXT], "posted": post.at_ms}
             if post.url:
                 body["url"] = post.url
-            if await self.collections.insert(POST, post.key, RECENT, body, self.clock()):
+            kept = await self.collections.insert(POST, post.key, RECENT, body, self.clock())
+            if kept and not self.shared:
                 self.tally.candidates.insert(0, _candidate(Record(POST, post.key, RECENT, body, 0, 0)))
                 del self.tally.candidates[CANDIDATES_SHOWN:]
         self.topic.changed()
         return True
 
     async def uncount(self, platform: str, post_id: str, at_ms: int) -> bool:
-        """Take a deleted post off the count, if it was counted."""
-        key = bucket_key(platform, at_ms)
-        if not await self.collections.uncount(SEEN, f"{platform}:{post_id}", BUCKETS, key):
+        """Take a deleted post off the count, if it was counted; and off what producers may
+        put on air (and off air): its author took it back."""
+        key, post_key = bucket_key(platform, at_ms), f"{platform}:{post_id}"
+        if not await self.collections.uncount(SEEN, post_key, BUCKETS, key):
             return False
-        self.tally.buckets[key] = self.tally.buckets.get(key, 0) - 1
+        self._shift(key, -1)
+        await self.collections.update(POST, post_key, self.clock(), status=DELETED, expected_status=RECENT)
+        self.tally.candidates = [c for c in self.tally.candidates if c["key"] != post_key]
+        if (self.tally.top or {}).get("key") == post_key:
+            await self.set_settings(None, None, clear_top=True)
         self.topic.changed()
         return True
+
+    def _shift(self, key: str, by: int) -> None:
+        """This process's own count moved. With several processes the next publication
+        reads the store, which holds it already: applied here too, it would count twice."""
+        if not self.shared:
+            self.tally.buckets[key] = self.tally.buckets.get(key, 0) + by
 
     async def replace_minute(self, platform: str, minute_ms: int, count: int) -> None:
         """A polled count for one minute: replaces what an earlier poll said."""
@@ -137,24 +150,27 @@ class PostBoard:
     async def adjust(self, by: int, reason: str) -> None:
         """A producer's correction, in the current minute's own bucket, with its reason logged."""
         now = self.clock()
-        await self.collections.add(BUCKETS, bucket_key(ADJUSTMENTS, now), by)
-        body = {"by": by, "reason": reason}
-        await self.collections.insert(ADJUSTMENT, secrets.token_urlsafe(9), "done", body, now)
         key = bucket_key(ADJUSTMENTS, now)
-        self.tally.buckets[key] = self.tally.buckets.get(key, 0) + by
-        self.tally.adjustments.insert(0, {**body, "at": now})
-        del self.tally.adjustments[ADJUSTMENTS_SHOWN:]
+        body = {"by": by, "reason": reason}
+        # The reason first: an adjustment never counts without its reason in the log.
+        await self.collections.insert(ADJUSTMENT, secrets.token_urlsafe(9), "done", body, now)
+        self.tally.buckets[key] = await self.collections.add(BUCKETS, key, by)  # what the store holds
+        if not self.shared:
+            self.tally.adjustments.insert(0, {**body, "at": now})
+            del self.tally.adjustments[ADJUSTMENTS_SHOWN:]
         self.topic.changed()
 
     async def set_settings(self, goal: int | None, top_key: str | None, clear_top: bool) -> None:
-        body = {"goal": goal or self.tally.goal, "top": self.tally.top}
+        kept = await self.collections.get(SETTINGS, TOPIC)  # what another process set counts
+        current = kept.body if kept is not None else {"goal": self.tally.goal, "top": self.tally.top}
+        body = {"goal": goal or current.get("goal") or self.tally.goal, "top": current.get("top")}
         if clear_top:
             body["top"] = None
         elif top_key is not None:
             record = await self.collections.get(POST, top_key)
-            if record is None:
+            if record is None or record.status != RECENT:
                 raise LookupError(f"top: no recent post {top_key}")
-            body["top"] = {key: value for key, value in _candidate(record).items() if key != "key"}
+            body["top"] = _candidate(record)
         if not await self.collections.insert(SETTINGS, TOPIC, "set", body, self.clock()):
             await self.collections.update(SETTINGS, TOPIC, self.clock(), body=body)
         self.tally.goal, self.tally.top = body["goal"], body["top"]

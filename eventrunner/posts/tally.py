@@ -40,8 +40,10 @@ class Window:
         return self.intervals[-1][1]
 
     def covers_minute(self, minute: int) -> bool:
+        """Any of the minute is in the window (a segment taken live at 14:02:37 counts
+        14:02, its busiest minute)."""
         at = minute * MINUTE_MS
-        return any(start <= at < end for start, end in self.intervals)
+        return any(start < at + MINUTE_MS and at < end for start, end in self.intervals)
 
     def nearest_minute(self, minute: int) -> int:
         """`minute` if the window covers it, else the window's minute nearest to it."""
@@ -61,16 +63,19 @@ def day_window(day: date, zone: str) -> Window:
     return Window(((_ms(start), _ms(end)),))
 
 
-def segments_window(state: ShowState, segment_ids: list[str]) -> Window:
-    """The times of the named segments as the show runs them (an extended segment counts
-    for longer)."""
+def segments_window(state: ShowState, segment_ids: list[str], now_ms: int) -> Window:
+    """The times of the named segments as the show runs them: an extended segment counts
+    for longer, and one on air past its planned end (held, over time) until it ends."""
     wanted = set(segment_ids)
-    intervals = sorted(
-        (segment.actual_start or segment.planned_start, segment.actual_end or segment.planned_end)
-        for segment in state.segments
-        if segment.id in wanted
-    )
-    return Window(tuple(intervals))
+    intervals = []
+    for segment in state.segments:
+        if segment.id not in wanted:
+            continue
+        end = segment.actual_end or segment.planned_end
+        if segment.actual_start is not None and segment.actual_end is None:
+            end = max(end, now_ms + MINUTE_MS)  # running: counted until it ends
+        intervals.append((segment.actual_start or segment.planned_start, end))
+    return Window(tuple(sorted(intervals)))
 
 
 def _ms(when: datetime) -> int:
@@ -130,11 +135,13 @@ def build_views(tally: Tally, now_ms: int) -> tuple[dict[str, dict[str, Any]], i
     """Each audience's view now, and when it next changes by time alone (the next minute,
     when the rate and the charts move on), or None once the window is over."""
     minutes = tally.per_minute()
+    # Posts as they came: producers' adjustments count in the totals, never in the rate or
+    # the charts (a +5,000 correction is not 1,000 posts a minute).
+    posted = {m: {p: n for p, n in counts.items() if p != ADJUSTMENTS} for m, counts in minutes.items()}
     now_minute = now_ms // MINUTE_MS
     rate_minutes = [m for m in range(now_minute - RATE_MINUTES, now_minute) if tally.window.covers_minute(m)]
-    rate = (
-        sum(sum(minutes.get(m, {}).values()) for m in rate_minutes) / len(rate_minutes) if rate_minutes else 0
-    )
+    in_rate = sum(sum(posted.get(m, {}).values()) for m in rate_minutes)
+    rate = in_rate / len(rate_minutes) if rate_minutes else 0
     spark_start = now_minute - SPARK_MINUTES + 1
     public: dict[str, Any] = {
         "hashtag": tally.hashtag,
@@ -143,7 +150,7 @@ def build_views(tally: Tally, now_ms: int) -> tuple[dict[str, dict[str, Any]], i
         "window": {"start": tally.window.start, "end": tally.window.end},
         "spark": {
             "start": spark_start * MINUTE_MS,
-            "counts": [sum(minutes.get(m, {}).values()) for m in range(spark_start, now_minute + 1)],
+            "counts": [sum(posted.get(m, {}).values()) for m in range(spark_start, now_minute + 1)],
         },
     }
     if tally.goal is not None:
@@ -151,13 +158,13 @@ def build_views(tally: Tally, now_ms: int) -> tuple[dict[str, dict[str, Any]], i
     if tally.top is not None:
         public["top"] = dict(tally.top)
     chart_start = now_minute - CHART_MINUTES + 1
-    platforms = sorted({platform for counts in minutes.values() for platform in counts})
+    platforms = sorted({platform for counts in posted.values() for platform in counts})
     producer = {
         **public,
         "chart": {
             "start": chart_start * MINUTE_MS,
             "by_platform": {
-                platform: [minutes.get(m, {}).get(platform, 0) for m in range(chart_start, now_minute + 1)]
+                platform: [posted.get(m, {}).get(platform, 0) for m in range(chart_start, now_minute + 1)]
                 for platform in platforms
             },
         },

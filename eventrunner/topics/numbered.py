@@ -86,9 +86,10 @@ class NumberedTopic:
             if wait > 0:
                 await asyncio.sleep(wait)
             self._dirty = False
-            self._published_at = time.monotonic()
             try:
                 await self._publish_numbered()
+                # Spaced from when it went out, not from when the store was first asked.
+                self._published_at = time.monotonic()
             except StoreUnavailable:
                 log.warning(
                     "%s: the store cannot be read or number the next version; trying again", self.name

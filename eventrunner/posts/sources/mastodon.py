@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -22,6 +21,7 @@ import aiohttp
 import orjson
 
 from eventrunner.access.offenders import OffenderLog
+from eventrunner.core.timeparse import instant_ms
 from eventrunner.posts.board import Post, PostBoard
 from eventrunner.posts.hashtags import normalize_tag
 from eventrunner.posts.sources.supervisor import Health, checkpoints
@@ -29,6 +29,10 @@ from eventrunner.posts.sources.supervisor import Health, checkpoints
 log = logging.getLogger(__name__)
 
 PAGE = 40  # the most a tag timeline page holds
+REWIND_MS = 5 * 60_000  # how far back a catch-up reads before the newest id handled
+SNOWFLAKE_SHIFT = 16  # Mastodon ids are ms << 16 (plus a sequence)
+MAX_CATCH_UP_PAGES = 50
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 REMEMBERED = 10_000  # statuses whose id -> URI is kept, to take a deleted one off
 
 
@@ -86,24 +90,29 @@ class MastodonSource:
         raise ConnectionError(f"the stream closed ({socket.close_code or 'no close code'})")
 
     async def _catch_up(self, session: aiohttp.ClientSession, health: Health) -> None:
-        """The tag timeline from the newest status handled, oldest first, page by page
-        (without a cursor: the newest page only, to start from now)."""
+        """The tag timeline from a few minutes before the newest status handled, oldest
+        first, page by page (without a cursor: the newest page only, to start from now).
+        A status from another server gets its id from its own created_at, so one that
+        arrives late sits below the newest id: the rewind finds it, and the URI counts
+        each status once."""
         url = f"{self.instance}/api/v1/timelines/tag/{quote(self.tag)}"
-        while True:
+        since = None if self._newest is None else max(0, self._newest - (REWIND_MS << SNOWFLAKE_SHIFT))
+        for _ in range(MAX_CATCH_UP_PAGES):  # a server that ignores min_id must not spin
             params = {"limit": str(PAGE)}
-            if self._newest is not None:
-                params["min_id"] = str(self._newest)
-            async with session.get(url, params=params) as answer:
+            if since is not None:
+                params["min_id"] = str(since)
+            async with session.get(url, params=params, timeout=HTTP_TIMEOUT) as answer:
                 if answer.status != 200:
                     raise ConnectionError(f"the tag timeline answered {answer.status}")
                 page = orjson.loads(await answer.read())
             if not isinstance(page, list):
                 raise ValueError("the tag timeline did not answer with a list of statuses")
-            first_page = self._newest is None
             for status in sorted(page, key=_id_order):  # oldest first: the cursor only moves on
                 await self.handle_status(status, health)
-            if first_page or len(page) < PAGE:
+            highest = max((_id_order(status) for status in page), default=0)
+            if since is None or len(page) < PAGE or highest <= since:
                 return
+            since = highest
 
     async def handle_frame(self, raw: str, health: Health) -> None:
         """One streaming frame; bad ones are logged and skipped."""
@@ -126,9 +135,7 @@ class MastodonSource:
         try:
             status_id = int(status["id"])
             uri = str(status["uri"])
-            at_ms = int(
-                datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00")).timestamp() * 1000
-            )
+            at_ms = instant_ms(str(status["created_at"]))
             tags = {normalize_tag(str(tag["name"])) for tag in status.get("tags") or []}
             reblog = status.get("reblog")
         except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -137,18 +144,16 @@ class MastodonSource:
             return
         health.last_event_ms = at_ms
         health.lag_ms = max(0, int(time.time() * 1000) - at_ms)
+        if not reblog and self.wanted in tags:  # a reblog repeats a post; without the tag: not ours
+            url = status.get("url")
+            text = text_of(str(status.get("content") or ""))
+            if await self.board.count(Post(self.platform, uri, at_ms, text, url if _web(url) else None)):
+                health.counted += 1
+            self._counted[str(status_id)] = (uri, at_ms)
+            while len(self._counted) > REMEMBERED:
+                self._counted.popitem(last=False)
+        # Only now, counted: a cursor never passes a status that was not.
         self._newest = status_id if self._newest is None else max(self._newest, status_id)
-        if reblog or self.wanted not in tags:
-            return  # a reblog repeats a post; a status without the tag is not ours
-        url = status.get("url")
-        post = Post(
-            self.platform, uri, at_ms, text_of(str(status.get("content") or "")), url if _web(url) else None
-        )
-        if await self.board.count(post):
-            health.counted += 1
-        self._counted[str(status_id)] = (uri, at_ms)
-        while len(self._counted) > REMEMBERED:
-            self._counted.popitem(last=False)
 
     async def _deleted(self, status_id: str, health: Health) -> None:
         known = self._counted.pop(status_id, None)
@@ -159,11 +164,6 @@ class MastodonSource:
         if self._newest is not None and self._newest != self._saved:
             await self.board.save_cursor(self.name, self._newest)
             self._saved = self._newest
-
-
-def instant_ms(text: str) -> int:
-    """An RFC 3339 instant ("2026-10-15T18:00:05.000Z") as epoch ms."""
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def _id_order(status: Any) -> int:

@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
+from eventrunner.core.timeparse import instant_ms
 from eventrunner.posts.board import Post, PostBoard
 from eventrunner.posts.hashtags import normalize_tag, tags_in_text
-from eventrunner.posts.sources.mastodon import instant_ms
 from eventrunner.posts.sources.supervisor import Health
 
 CHECKPOINT_S = 1.0

@@ -84,15 +84,17 @@ class Supervisor:
 
     def stop(self) -> None:
         """Stop reading (another process leads now); `start` resumes from the cursors."""
-        self._stopping, self._tasks = self._tasks, []
-        for task in self._stopping:
+        stopping, self._tasks = self._tasks, []
+        self._stopping += stopping  # awaited by close(), however many stops came before
+        for task in stopping:
             task.cancel()
         for health in self.health.values():
             health.state = "stopped"
 
     async def close(self) -> None:
         self.stop()
-        for task in self._stopping:
+        stopping, self._stopping = self._stopping, []
+        for task in stopping:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.sources:
@@ -158,7 +160,10 @@ async def checkpoints(save: Callable[[], Awaitable[None]]) -> AsyncIterator[None
     async def every_second() -> None:
         await asyncio.sleep(0.1)
         while True:
-            await save()
+            try:
+                await save()
+            except Exception as error:  # the store is away: the next round tries again
+                log.warning("posts: a cursor could not be kept: %s", error)
             await asyncio.sleep(CHECKPOINT_S)
 
     saving = asyncio.create_task(every_second(), name="posts-checkpoints")

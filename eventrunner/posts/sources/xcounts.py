@@ -4,8 +4,9 @@ the API allows, 7 days) and each minute's count replaces what an earlier poll sa
 X corrects recent minutes after the fact.
 
 Accepts both names X has used for the figure (`tweet_count`, and `post_count` since the
-2026-08 spec). Inside the documented limit of 300 requests per 15 minutes: one poll every
-`every` (at least 3 s), pages included; a 429 waits until `x-rate-limit-reset`.
+2026-08 spec). Inside the documented limit of 300 requests per 15 minutes: a poll every
+`every` (at least 3 s; a window past a day may take a second page); a 429 waits until
+`x-rate-limit-reset`; ten minutes after the window closes, it stops asking.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from eventrunner.core.timeparse import instant_ms
 from eventrunner.posts.board import PostBoard
-from eventrunner.posts.sources.mastodon import instant_ms
 from eventrunner.posts.sources.supervisor import Health, RetryAfter
 from eventrunner.posts.tally import MINUTE_MS, Window
 
@@ -28,7 +29,13 @@ COUNTS_PATH = "/2/tweets/counts/recent"
 MIN_EVERY_S = 3.0
 REACH_MS = 7 * 24 * 3_600_000 - 5 * MINUTE_MS  # how far back recent counts reach, with room
 SETTLED_MS = 30_000  # X counts up to about 30 s before now
+SETTLED_AFTER_MS = 10 * MINUTE_MS  # how long after the window X may still correct a minute
 MAX_PAGES = 20
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+class WindowOver(Exception):
+    """The counting window closed long enough ago: nothing more to ask X."""
 
 
 class XCountsSource:
@@ -55,9 +62,12 @@ class XCountsSource:
 
     async def run(self, health: Health) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
-        async with aiohttp.ClientSession(headers=headers) as session:
+        async with aiohttp.ClientSession(headers=headers, timeout=HTTP_TIMEOUT) as session:
             while True:
-                await self.poll(session, health)
+                try:
+                    await self.poll(session, health)
+                except WindowOver:
+                    return  # done: the supervisor marks it so
                 await asyncio.sleep(self.every_s)
 
     async def poll(self, session: aiohttp.ClientSession, health: Health) -> None:
@@ -68,6 +78,9 @@ class XCountsSource:
         if end <= start:
             health.state = "waiting for the window"
             return
+        if now > window.end + SETTLED_AFTER_MS:
+            # The window closed and X has settled its counts: no more requests (they cost).
+            raise WindowOver
         params = {
             "query": self.query,
             "granularity": "minute",
@@ -77,7 +90,11 @@ class XCountsSource:
         for _ in range(MAX_PAGES):
             page = await self._get(session, params)
             for bucket in page.get("data") or []:
-                minute, count = _bucket(bucket)
+                try:
+                    minute, count = _bucket(bucket)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    health.skipped += 1  # one unreadable minute; the others still count
+                    continue
                 await self.board.replace_minute(self.platform, minute, count)
             token = (page.get("meta") or {}).get("next_token")
             if not token:
