@@ -88,6 +88,15 @@ async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_fr
                 "did:plc:cy", keys[2], "no tag in the text", time_us=base + 2, tags=["CommunitiesNotCages"]
             ),
             jetstream.post("did:plc:dee", keys[3], "#SomethingElse only", time_us=base + 3),
+            # Mathematical bold letters, as fancy-font generators write them: NFKC folds
+            # them to the tag, so the cheap filter must not pass over them.
+            jetstream.post(
+                "did:plc:gus",
+                keys[6],
+                "#\U0001d402\U0001d428\U0001d426\U0001d426\U0001d42e\U0001d427\U0001d422\U0001d42d\U0001d422\U0001d41e\U0001d42c\U0001d40d\U0001d428\U0001d42d\U0001d402\U0001d41a\U0001d420\U0001d41e\U0001d42c 💪",
+                time_us=base + 3,
+                facet_tags=[],
+            ),
             jetstream.like("did:plc:eve", keys[4], time_us=base + 4),
             "{not json at all",  # never parsed: nothing in it could be the tag
             '{"kind": "commit", "commit": {"record": {"text": "#CommunitiesNotCages"',  # parsed: broken
@@ -111,18 +120,22 @@ async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_fr
         ]
         for event in events:
             peer.publish(event)
-        counted = await until_total(running.url, 3)
-        assert counted["by_platform"] == {"bluesky": 3} and counted["goal"] == 1000
+        counted = await until_total(running.url, 4)
+        assert counted["by_platform"] == {"bluesky": 4} and counted["goal"] == 1000
         health = running.server.supervisor.health["bluesky"]
         assert health.skipped == 2 and health.state == "live"
 
         # The connection drops; posts go on meanwhile; the source reconnects from its cursor.
         peer.drop()
-        for n in range(6, 8):
-            peer.publish(jetstream.post(f"did:plc:p{n}", keys[n], f"{TAG} #{n}", time_us=base + 10 + n))
+        for n in range(7, 9):
+            peer.publish(
+                jetstream.post(
+                    f"did:plc:p{n}", jetstream.tid(base + n * 1000), f"{TAG} #{n}", time_us=base + 10 + n
+                )
+            )
         await peer.wait_connected(2)
         assert int(peer.connections[1]["cursor"][0]) <= base + 8  # rewound: nothing missed
-        counted = await until_total(running.url, 5)
+        counted = await until_total(running.url, 6)
         assert running.server.supervisor.health["bluesky"].errors == 1
 
 

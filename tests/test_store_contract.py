@@ -114,6 +114,8 @@ async def test_counting_once_survives_repeats_and_deletes_take_it_back(store):
     assert not await collections.uncount("seen", "did:1/rkey1", "posts", "bluesky")  # only once
     assert await collections.counts("posts") == {"bluesky": 1, "mastodon": 1}
     assert await collections.counts("nothing") == {}
+    assert await collections.members("seen", "did:1/") == {"did:1/rkey2"}
+    assert await collections.members("seen", "did:%") == set()  # a prefix, not a pattern
 
 
 async def test_counters_add_and_replace(store):

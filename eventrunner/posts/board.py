@@ -139,6 +139,10 @@ class PostBoard:
         self.tally.buckets[key] = count
         self.topic.changed()
 
+    async def counted_posts(self, prefix: str) -> set[str]:
+        """The keys of the posts counted so far whose key starts with `prefix`."""
+        return await self.collections.members(SEEN, prefix)
+
     async def cursor(self, source: str) -> int | None:
         return (await self.collections.counts(CURSORS)).get(source)
 

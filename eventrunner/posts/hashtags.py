@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 # A hashtag in running text: '#' (or the full-width number sign, which NFKC folds to it) and
 # word characters, not preceded by a word character (so "a#b" is no hashtag).
@@ -28,3 +29,20 @@ def ascii_probe(tag: str) -> bytes | None:
     (then a JSON encoder may escape it, and every message must be parsed)."""
     normalized = normalize_tag(tag)
     return normalized.encode() if normalized.isascii() else None
+
+
+@cache
+def lookalikes(tag: str) -> frozenset[str]:
+    """Every non-ASCII character that NFKC and casefolding turn into letters of `tag` (or
+    its '#'): full-width forms, mathematical bold and italic, ligatures, the long s. A text
+    without any of them holds the tag only as plain ASCII. Built once per tag (about a
+    second: it reads the whole of Unicode)."""
+    letters = set(normalize_tag(tag)) | {"#"}
+    found = set()
+    for code in range(0x80, 0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates are no characters
+        folded = unicodedata.normalize("NFKC", chr(code)).casefold()
+        if folded and all(char in letters for char in folded):
+            found.add(chr(code))
+    return frozenset(found)

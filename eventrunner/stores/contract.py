@@ -142,6 +142,10 @@ class Collections(Protocol):
         """The reverse of count_once (a deleted post): True if it had been counted."""
         ...
 
+    async def members(self, seen: str, prefix: str) -> set[str]:
+        """The members of set `seen` that start with `prefix`."""
+        ...
+
     async def add(self, counter: str, field: str, by: int) -> int:
         """Add `by` (which may be negative) to `counter[field]`; returns the new value."""
         ...

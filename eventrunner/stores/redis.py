@@ -248,6 +248,15 @@ class RedisCollections:
         return bool(await self._uncount(keys=keys, args=[member, field]))
 
     @unavailable_on_redis_errors
+    async def members(self, seen: str, prefix: str) -> set[str]:
+        found: set[str] = set()
+        async for member in self.client.sscan_iter(f"{self.prefix}seen:{seen}", count=1000):
+            text = member.decode()
+            if text.startswith(prefix):
+                found.add(text)
+        return found
+
+    @unavailable_on_redis_errors
     async def add(self, counter: str, field: str, by: int) -> int:
         return int(await self.client.hincrby(f"{self.prefix}counts:{counter}", field, by))
 

@@ -245,6 +245,16 @@ class SqliteCollections:
 
         return await self._run(work)
 
+    async def members(self, seen: str, prefix: str) -> set[str]:
+        def work(db: sqlite3.Connection) -> set[str]:
+            rows = db.execute(
+                "SELECT member FROM seen WHERE name = ? AND substr(member, 1, ?) = ?",
+                (seen, len(prefix), prefix),
+            )
+            return {member for (member,) in rows}
+
+        return await self._run(work)
+
     async def add(self, counter: str, field: str, by: int) -> int:
         return await self._run(lambda db: _add(db, counter, field, by))
 

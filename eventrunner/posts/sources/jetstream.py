@@ -2,19 +2,24 @@
 websocket, and posts with the hashtag (in a tag facet, the post's extra tags, or its
 text) are counted; a deletion of a counted post takes it off again.
 
-The firehose is mostly other posts: a message is only parsed when its raw text could hold
-the hashtag (or is a deletion), which makes the filter far cheaper than parsing all.
-Resuming: the `time_us` of the newest handled event is kept in the store every second
-(and at once for the first);
-a reconnect asks Jetstream to replay from a few seconds before it (delivery is at least
-once, and the store counts each post once).
+The firehose is mostly other posts: a message is parsed only when its raw text holds the
+tag's letters in ASCII (any case), or a character that NFKC folds into them (full-width,
+mathematical, ligatures), or is a deletion of a post this source counted; the rest is
+passed over unparsed. Store steps run while the loop reads on (the store commits them
+together), one post's in order.
+Resuming: the `time_us` of the newest message is kept in the store every second, once
+every store step before it is kept; a reconnect asks Jetstream to replay from a few
+seconds before it (delivery is at least once, and the store counts each post once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
+from collections import deque
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +28,7 @@ import orjson
 
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.posts.board import Post, PostBoard
-from eventrunner.posts.hashtags import ascii_probe, normalize_tag, tags_in_text
+from eventrunner.posts.hashtags import ascii_probe, lookalikes, normalize_tag, tags_in_text
 from eventrunner.posts.sources.supervisor import Health, checkpoints
 
 log = logging.getLogger(__name__)
@@ -35,9 +40,7 @@ TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_VALUES = {char: value for value, char in enumerate(TID_ALPHABET)}
 _TID = re.compile(r"[2-7a-j][2-7a-z]{12}")
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
-# Full-width letters and the full-width number sign fold to ASCII under NFKC: a message
-# holding any of them is parsed, whatever the quick probe says.
-_FULL_WIDTH = re.compile("[\uff03\uff10-\uff5a]")
+MAX_STEPS = 512  # store steps under way at once
 
 
 def tid_time_ms(rkey: str) -> int | None:
@@ -59,44 +62,73 @@ class JetstreamSource:
         self.name = name
         self.wanted = normalize_tag(hashtag)
         probe = ascii_probe(hashtag)
-        self._probe = re.compile(re.escape(probe.decode()), re.IGNORECASE) if probe else None
+        self._probe = probe.decode() if probe else None
+        self._lookalikes = lookalikes(hashtag) if probe else None
         self.problems = OffenderLog(log)
-        self._newest_us: int | None = None  # time_us of the newest handled event
+        self._last = ""  # the newest message read (its time_us is read when a cursor is kept)
         self._saved_us: int | None = None
+        # Store steps under way, in order: the loop reads on while they are kept, and the
+        # store commits them together. A cursor is kept only once those before it are.
+        self._steps: deque[asyncio.Task[None]] = deque()
+        self._steps_by_post: dict[str, asyncio.Task[None]] = {}
+        self._counted: set[str] = set()  # did/rkey of the posts counted: a deletion of another is no news
 
     async def run(self, health: Health) -> None:
+        self._counted = {
+            member.split(":", 1)[1] for member in await self.board.counted_posts(f"{self.platform}:")
+        }
         cursor = await self.board.cursor(self.name)
         params: list[tuple[str, str]] = [("wantedCollections", POSTS)]
         if cursor:
             params.append(("cursor", str(max(0, cursor - REWIND_US))))
         health.state = "connecting"
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(self.url, params=params, heartbeat=30, max_msg_size=MAX_MESSAGE) as socket,
-        ):
-            health.state = "live"
-            async with checkpoints(self.checkpoint):
-                async for message in socket:
-                    if message.type is aiohttp.WSMsgType.TEXT:
-                        await self.handle(message.data, health)
-                    elif message.type is aiohttp.WSMsgType.BINARY:
-                        health.skipped += 1  # compression was not asked for: not ours to read
-                    else:
-                        break
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(self.url, params=params, heartbeat=30, max_msg_size=MAX_MESSAGE) as socket,
+            ):
+                health.state = "live"
+                async with checkpoints(lambda: self.checkpoint(health)):
+                    async for message in socket:
+                        if message.type is aiohttp.WSMsgType.TEXT:
+                            await self.handle(message.data, health)
+                        elif message.type is aiohttp.WSMsgType.BINARY:
+                            health.skipped += 1  # compression was not asked for: not ours to read
+                        else:
+                            break
+        finally:
+            for step in self._steps:
+                step.cancel()  # not kept: the cursor was not moved past them
+            self._steps.clear()
+            self._steps_by_post.clear()
         raise ConnectionError(f"the stream closed ({socket.close_code or 'no close code'})")
 
-    async def checkpoint(self) -> None:
-        """Keep the newest handled event's time: a restart resumes a little before it."""
-        if self._newest_us is not None and self._newest_us != self._saved_us:
-            await self.board.save_cursor(self.name, self._newest_us)
-            self._saved_us = self._newest_us
+    async def checkpoint(self, health: Health | None = None) -> None:
+        """Keep the newest message's time once every step before it is kept: a restart
+        resumes a little before it, and nothing after the cursor was left uncounted."""
+        found = _TIME_US.search(self._last, 0, 200)  # near the start in Jetstream's layout
+        if found is None:
+            return
+        newest = int(found[1])
+        await self.drain()
+        if newest != self._saved_us:
+            await self.board.save_cursor(self.name, newest)
+            self._saved_us = newest
+        if health is not None:
+            health.last_event_ms = newest // 1000
+            health.lag_ms = max(0, int(time.time() * 1000) - health.last_event_ms)
+
+    async def drain(self) -> None:
+        """Wait for every store step under way; a failed one fails the source."""
+        while self._steps:
+            await self._steps.popleft()
 
     async def handle(self, raw: str, health: Health) -> None:
         """One message: counted, uncounted, or passed over; never raises for bad input."""
+        self._last = raw
+        while self._steps and self._steps[0].done():
+            self._steps.popleft().result()  # a store step that failed fails the source here
         if not self._might_matter(raw):
-            found = _TIME_US.search(raw, 0, 200)  # near the start in Jetstream's layout
-            if found:
-                self._seen(int(found[1]), health)
             return
         try:
             event = orjson.loads(raw)
@@ -106,41 +138,62 @@ class JetstreamSource:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
             health.skipped += 1
             self.problems.note("posts: %s: skipped what is no Jetstream event: %s", self.name, error)
-            return
-        self._seen(time_us, health)
 
     def _might_matter(self, raw: str) -> bool:
+        """Could this message hold the tag, or delete a post? Most of the firehose cannot:
+        it is passed over without being parsed."""
         if self._probe is None or '"delete"' in raw:
             return True
-        return bool(self._probe.search(raw) or _FULL_WIDTH.search(raw))
-
-    def _seen(self, time_us: int, health: Health) -> None:
-        self._newest_us = time_us if self._newest_us is None else max(self._newest_us, time_us)
-        health.last_event_ms = time_us // 1000
-        health.lag_ms = max(0, int(time.time() * 1000) - health.last_event_ms)
+        if self._probe in raw.lower():
+            return True
+        return not raw.isascii() and self._lookalikes is not None and not self._lookalikes.isdisjoint(raw)
 
     async def _commit(self, did: str, commit: dict[str, Any], time_us: int, health: Health) -> None:
         if commit.get("collection") != POSTS:
             return
         rkey = str(commit["rkey"])
         operation = commit.get("operation")
+        post_id = f"{did}/{rkey}"
         if operation == "create" and self._has_tag(commit["record"]):
             record = commit["record"]
             at_ms = tid_time_ms(rkey) or _created_ms(record) or time_us // 1000
+            text = str(record.get("text", ""))
             post = Post(
-                self.platform,
-                f"{did}/{rkey}",
-                at_ms,
-                str(record.get("text", "")),
-                url=f"https://bsky.app/profile/{did}/post/{rkey}",
+                self.platform, post_id, at_ms, text, url=f"https://bsky.app/profile/{did}/post/{rkey}"
             )
-            if await self.board.count(post):
-                health.counted += 1
-        elif operation == "delete":
+            self._counted.add(post_id)
+            await self._step(post_id, self._count(post, health))
+        elif operation == "delete" and post_id in self._counted:
             # Counted in the minute its key was made: the deletion finds it there.
             at_ms = tid_time_ms(rkey)
-            if at_ms is not None and await self.board.uncount(self.platform, f"{did}/{rkey}", at_ms):
-                health.counted -= 1
+            if at_ms is not None:
+                self._counted.discard(post_id)
+                await self._step(post_id, self._uncount(post_id, at_ms, health))
+
+    async def _count(self, post: Post, health: Health) -> None:
+        if await self.board.count(post):
+            health.counted += 1
+
+    async def _uncount(self, post_id: str, at_ms: int, health: Health) -> None:
+        if await self.board.uncount(self.platform, post_id, at_ms):
+            health.counted -= 1
+
+    async def _step(self, post_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Start a store step; one post's steps run one after the other, and at most
+        MAX_STEPS are under way."""
+        before = self._steps_by_post.get(post_id)
+        if before is not None and not before.done():
+            await before  # a deletion waits for its post's count
+        step = asyncio.create_task(work)
+        self._steps.append(step)
+        self._steps_by_post[post_id] = step
+        step.add_done_callback(lambda done: self._forget(post_id, done))
+        if len(self._steps) > MAX_STEPS:
+            await self._steps.popleft()
+
+    def _forget(self, post_id: str, step: asyncio.Task[None]) -> None:
+        if self._steps_by_post.get(post_id) is step:
+            del self._steps_by_post[post_id]
 
     def _has_tag(self, record: dict[str, Any]) -> bool:
         tags = {normalize_tag(str(tag)) for tag in record.get("tags") or []}
