@@ -142,29 +142,27 @@ async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_fr
 @pytest.mark.slow
 async def test_kill_9_mid_stream_neither_loses_nor_doubles_a_post(tmp_path):
     async with JetstreamPeer() as peer:
-        url = peer.url
-        schedule = counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{url}'}}")
+        schedule = counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{peer.url}'}}")
         server = ServerProcess([str(schedule)], tmp_path / "data").start()
-        try:
-            await peer.wait_connected(1)
-            base = now_us()
-            truth = 0
-            for n in range(300):
-                tagged = n % 3 != 0
-                text = f"post {n} {TAG}" if tagged else f"post {n}"
+        base, truth = now_us(), 0
+
+        def send(numbers: range) -> int:
+            tagged = 0
+            for n in numbers:
+                text = f"post {n} {TAG}" if n % 3 else f"post {n}"
                 peer.publish(
                     jetstream.post(f"did:plc:u{n}", jetstream.tid(base + n * 1000), text, time_us=base + n)
                 )
-                truth += tagged
+                tagged += n % 3 != 0
+            return tagged
+
+        try:
+            await peer.wait_connected(1)
+            truth += send(range(150))
             await until_total(server.url, truth)
-            server.kill()  # SIGKILL mid-stream: no shutdown code runs
-            for n in range(300, 400):
-                peer.publish(
-                    jetstream.post(
-                        f"did:plc:u{n}", jetstream.tid(base + n * 1000), f"late {TAG}", time_us=base + n
-                    )
-                )
-                truth += 1
+            truth += send(range(150, 1150))  # on the wire, being counted...
+            server.kill()  # ...when SIGKILL comes: no shutdown code runs
+            truth += send(range(1150, 1300))  # and more while it is down
             server.start()
             await peer.wait_connected(2)
             assert (await until_total(server.url, truth))["by_platform"] == {"bluesky": truth}

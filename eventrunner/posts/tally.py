@@ -20,6 +20,9 @@ from eventrunner.core.show import ShowState
 
 MINUTE_MS = 60_000
 ADJUSTMENTS = "manual"  # the platform name of producers' adjustments
+# Platforms no webhook or recording may claim: X's minutes are replaced by its polls, and
+# adjustments are the producers' own.
+RESERVED_PLATFORMS = ("x", ADJUSTMENTS)
 RATE_MINUTES = 5  # the rate is the mean of the last this many whole minutes
 SPARK_MINUTES = 30  # minutes in the public sparkline
 CHART_MINUTES = 60  # minutes in the producers' chart

@@ -6,7 +6,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ from eventrunner.access.auth import ProducerAuth
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConflict
 from eventrunner.core.show import CommandRejected
+from eventrunner.stores.contract import StoreUnavailable
 
 MAX_COMMAND_BYTES = 16 * 1024
 
@@ -120,3 +121,18 @@ class ApiRoutes:
             },
             status=200 if problem is None else 503,
         )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def store_or_503(handler: Handler) -> Handler:
+    """A store that cannot be reached is a 503 that says so, never a 500."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except StoreUnavailable:
+            return error_response(503, "the store cannot be reached right now; try again shortly")
+
+    return answer

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
 from aiohttp import BodyPartReader, web
@@ -27,11 +27,10 @@ from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_pho
 from eventrunner.checkins.views import producer_action
 from eventrunner.core.validation import FormError, parse
 from eventrunner.stores.contract import Record, StoreUnavailable
-from eventrunner.web.api import error_response, json_response, producer_refusal
+from eventrunner.web.api import error_response, json_response, producer_refusal, store_or_503
 from eventrunner.web.bodies import json_body
 
 log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
@@ -59,15 +58,15 @@ class CheckinRoutes:
         self.reading = asyncio.Semaphore(MAX_BODIES_READ)
 
     def register(self, app: web.Application) -> None:
-        app.router.add_post("/api/actions", _store_or_503(self.submit_action))
-        app.router.add_get("/api/actions", _store_or_503(self.list_actions))
-        app.router.add_post("/api/actions/{id}/{decision}", _store_or_503(self.decide_action))
-        app.router.add_post(CHECKIN_PATH + "{token}", _store_or_503(self.submit_checkin))
+        app.router.add_post("/api/actions", store_or_503(self.submit_action))
+        app.router.add_get("/api/actions", store_or_503(self.list_actions))
+        app.router.add_post("/api/actions/{id}/{decision}", store_or_503(self.decide_action))
+        app.router.add_post(CHECKIN_PATH + "{token}", store_or_503(self.submit_checkin))
         app.router.add_get("/api/checkins", self.list_checkins)
-        app.router.add_get("/api/photos/{id}.jpg", _store_or_503(self.photo))
-        app.router.add_post("/api/checkins/{id}/{decision}", _store_or_503(self.decide_checkin))
-        app.router.add_post("/api/checkins/air", _store_or_503(self.set_air))
-        app.router.add_post("/api/decisions", _store_or_503(self.decide_batch))
+        app.router.add_get("/api/photos/{id}.jpg", store_or_503(self.photo))
+        app.router.add_post("/api/checkins/{id}/{decision}", store_or_503(self.decide_checkin))
+        app.router.add_post("/api/checkins/air", store_or_503(self.set_air))
+        app.router.add_post("/api/decisions", store_or_503(self.decide_batch))
 
     # --- the public ---------------------------------------------------------------------
 
@@ -267,18 +266,6 @@ def _limited(limiter: RateLimiter, key: str) -> web.Response | None:
 def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     return key[:MAX_IDEMPOTENCY_KEY] or None
-
-
-def _store_or_503(handler: Handler) -> Handler:
-    """A store that cannot be reached is a 503 that says so, never a 500."""
-
-    async def answer(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except StoreUnavailable:
-            return error_response(503, "the store cannot be reached right now; try again shortly")
-
-    return answer
 
 
 async def _readable(reading: Awaitable[tuple[Any, bytes | None]]) -> tuple[Any, bytes | None]:

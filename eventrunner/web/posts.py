@@ -17,8 +17,8 @@ from eventrunner.access.auth import ProducerAuth
 from eventrunner.core.validation import FormError, parse
 from eventrunner.posts.board import Post, PostBoard
 from eventrunner.posts.hashtags import normalize_tag, tags_in_text
-from eventrunner.posts.tally import ADJUSTMENTS, MINUTE_MS, summary
-from eventrunner.web.api import error_response, json_response, producer_refusal
+from eventrunner.posts.tally import MINUTE_MS, RESERVED_PLATFORMS, summary
+from eventrunner.web.api import error_response, json_response, producer_refusal, store_or_503
 from eventrunner.web.bodies import json_body
 
 WEBHOOK_PATH = "/api/posts/webhook"
@@ -42,8 +42,8 @@ class WebhookPost(BaseModel):
     def _something_to_match(self) -> WebhookPost:
         if not self.text and not self.tags:
             raise ValueError("a post needs its text or its tags")
-        if self.platform == ADJUSTMENTS:
-            raise ValueError(f"platform: '{ADJUSTMENTS}' is the producers' own adjustments")
+        if self.platform in RESERVED_PLATFORMS:
+            raise ValueError(f"platform: '{self.platform}' is counted by its own source (or is adjustments)")
         return self
 
 
@@ -79,9 +79,9 @@ class PostRoutes:
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/api/posts", self.count)
-        app.router.add_post(WEBHOOK_PATH, self.webhook)
-        app.router.add_post("/api/posts/adjust", self.adjust)
-        app.router.add_post("/api/posts/settings", self.settings)
+        app.router.add_post(WEBHOOK_PATH, store_or_503(self.webhook))
+        app.router.add_post("/api/posts/adjust", store_or_503(self.adjust))
+        app.router.add_post("/api/posts/settings", store_or_503(self.settings))
 
     async def count(self, request: web.Request) -> web.Response:
         tally = self.board.tally
@@ -95,7 +95,10 @@ class PostRoutes:
                 ],
                 "goal": tally.goal,
                 "window": {"start": tally.window.start, "end": tally.window.end},
-                "sources": tally.sources,
+                # What each source is doing; its errors are for producers (the console).
+                "sources": [
+                    {k: v for k, v in source.items() if k != "last_error"} for source in tally.sources
+                ],
             }
         )
 

@@ -241,39 +241,9 @@
 
   // --- approved: hide, trust, relink, spotlight ----------------------------------------
 
-  /* Rows kept by key and rebuilt only when what they show changed, so a focused button
-   * keeps its focus and a row does not move under the pointer; rows that left go first,
-   * so the ones that stay are not moved (moving the focused one would drop its focus). */
-  function keyedRows(list, items, build) {
-    var rowsByKey = {};
-    Array.prototype.forEach.call(list.children, function (row) { rowsByKey[row.dataset.key] = row; });
-    var built = items.map(function (item) { return build(item); });   // [key, signature, make]
-    var wanted = {};
-    built.forEach(function (b) { wanted[b[0]] = b; });
-    Object.keys(rowsByKey).forEach(function (key) {
-      var row = rowsByKey[key];
-      if (!wanted[key] || row.dataset.signature !== wanted[key][1]) {
-        var hadFocus = row.contains(document.activeElement);
-        row.remove();
-        delete rowsByKey[key];
-        if (hadFocus && wanted[key]) wanted[key].refocus = true;
-      }
-    });
-    built.forEach(function (b, i) {
-      var row = rowsByKey[b[0]];
-      if (!row) {
-        row = b[2]();
-        row.dataset.key = b[0];
-        row.dataset.signature = b[1];
-      }
-      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
-      if (b.refocus) { var control = row.querySelector('button'); if (control) control.focus(); }
-    });
-  }
-
   function renderApproved() {
     var feed = doc.feed || [];
-    keyedRows(feedList, feed, function (c) {
+    ER.keyedRows(feedList, feed, function (c) {
       var state = airState(c.id);
       return [c.id, JSON.stringify([c.headcount, c.message, c.city, c.state, state]), function () {
         return h('li', { class: 'approved-row' }, [
@@ -291,7 +261,7 @@
     (doc.trusted || []).forEach(function (id) { trusted[id] = true; });
     var spot = (doc.settings || {}).spotlight || null;
     var actions = ER.actionsOf(doc);
-    keyedRows(actionList, actions, function (a) {
+    ER.keyedRows(actionList, actions, function (a) {
       var line = ' — ' + a.city + ', ' + a.state + (a.live ? ' · live, ' + plural(a.people, 'person', 'people') : '') +
         (trusted[a.id] ? ' · trusted host' : '');
       var inSpotlight = spot === a.id;

@@ -111,16 +111,16 @@
   }
 
   function renderCandidates() {
-    var list = field('posts-candidates');
     var top = doc.top || null;
-    list.textContent = '';
-    (doc.candidates || []).forEach(function (c) {
-      var onAir = !!top && top.text === c.text && top.at === c.at && top.platform === c.platform;
-      list.appendChild(h('li', { class: 'approved-row' }, [
-        h('span', { class: 'row-line' }, [h('strong', { text: name(c.platform) }), ' ' + at(c.at) + ': ', h('span', { text: c.text })]),
-        h('button', { type: 'button', class: 'btn btn-small', 'data-top': c.key, 'aria-pressed': onAir ? 'true' : 'false',
-          text: onAir ? 'On air' : 'Put on air' })
-      ]));
+    ER.keyedRows(field('posts-candidates'), doc.candidates || [], function (c) {
+      var onAir = !!top && top.key === c.key;
+      return [c.key, JSON.stringify([c.text, c.at, onAir]), function () {
+        return h('li', { class: 'approved-row' }, [
+          h('span', { class: 'row-line' }, [h('strong', { text: name(c.platform) }), ' ' + at(c.at) + ': ', h('span', { text: c.text })]),
+          h('button', { type: 'button', class: 'btn btn-small', 'data-top': c.key, 'aria-pressed': onAir ? 'true' : 'false',
+            text: onAir ? 'On air' : 'Put on air' })
+        ]);
+      }];
     });
     field('posts-no-candidates').hidden = (doc.candidates || []).length > 0;
     field('posts-clear-top').hidden = !top;
@@ -141,10 +141,16 @@
 
   field('posts-adjust').addEventListener('submit', function (event) {
     event.preventDefault();
+    var form = field('posts-adjust');
     var by = parseInt(field('posts-adjust-by').value, 10);
     var reason = field('posts-adjust-reason').value.trim();
+    if (form.dataset.sending === 'true') return;   // a double click adjusts once
     if (!by || !reason) { say('An adjustment needs a number (not 0) and a reason.', 'error'); return; }
+    form.dataset.sending = 'true';
+    form.querySelector('button').disabled = true;
     post('/api/posts/adjust', { by: by, reason: reason }).then(function (reply) {
+      form.dataset.sending = 'false';
+      form.querySelector('button').disabled = false;
       if (reply.ok) { field('posts-adjust-by').value = ''; field('posts-adjust-reason').value = ''; }
       say(reply.ok ? 'Adjusted by ' + by + '.' : 'Not adjusted: ' + (reply.answer.error || reply.status), reply.ok ? 'ok' : 'error');
     });

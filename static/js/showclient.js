@@ -376,6 +376,37 @@
     });
   };
 
+  /* List rows kept by key (`build(item)` gives [key, signature, make]), rebuilt only when
+   * what they show changed, so a focused button keeps its focus and a row does not move
+   * under the pointer; rows that left go first, so the ones that stay are not moved
+   * (moving the focused one would drop its focus). */
+  ER.keyedRows = function (list, items, build) {
+    var rowsByKey = {};
+    Array.prototype.forEach.call(list.children, function (row) { rowsByKey[row.dataset.key] = row; });
+    var built = items.map(function (item) { return build(item); });   // [key, signature, make]
+    var wanted = {};
+    built.forEach(function (b) { wanted[b[0]] = b; });
+    Object.keys(rowsByKey).forEach(function (key) {
+      var row = rowsByKey[key];
+      if (!wanted[key] || row.dataset.signature !== wanted[key][1]) {
+        var hadFocus = row.contains(document.activeElement);
+        row.remove();
+        delete rowsByKey[key];
+        if (hadFocus && wanted[key]) wanted[key].refocus = true;
+      }
+    });
+    built.forEach(function (b, i) {
+      var row = rowsByKey[b[0]];
+      if (!row) {
+        row = b[2]();
+        row.dataset.key = b[0];
+        row.dataset.signature = b[1];
+      }
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+      if (b.refocus) { var control = row.querySelector('button'); if (control) control.focus(); }
+    });
+  };
+
   /* Set text only when it differs: keeps the DOM (and screen readers) quiet. */
   ER.setText = function (el, text) {
     if (el && el.textContent !== text) el.textContent = text;

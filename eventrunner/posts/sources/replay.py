@@ -18,6 +18,7 @@ from eventrunner.core.timeparse import instant_ms
 from eventrunner.posts.board import Post, PostBoard
 from eventrunner.posts.hashtags import normalize_tag, tags_in_text
 from eventrunner.posts.sources.supervisor import Health
+from eventrunner.posts.tally import RESERVED_PLATFORMS
 
 CHECKPOINT_S = 1.0
 
@@ -48,6 +49,9 @@ class ReplaySource:
                 health.skipped += bool(line)
                 continue
             at_ms, platform, post_id, text, tags = post
+            if platform in RESERVED_PLATFORMS:
+                health.skipped += 1  # X's minutes are its polls'; adjustments are producers'
+                continue
             first_at = at_ms if first_at is None else first_at
             wait = started + (at_ms - first_at) / 1000 / self.speed - time.monotonic()
             if wait > 0:

@@ -22,6 +22,7 @@ BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
 STEADY_S = 30.0  # a run this long resets the backoff
 HEALTH_EVERY_S = 2.0  # how often changed health is written for the consoles
+HEALTH_IDLE_S = 15.0  # and at least this often, for the lag
 MAX_ERROR = 200  # characters of an error kept for the console
 
 
@@ -128,17 +129,24 @@ class Supervisor:
         return [health.shown() for health in self.health.values()]
 
     async def _report(self) -> None:
-        """Health as consoles see it: written when it changed, every few seconds."""
+        """Health as consoles see it: written when a state, a count or an error changed,
+        and at least every HEALTH_IDLE_S for the lag (which changes all the time)."""
         written: list[dict[str, Any]] = []
+        written_at = 0.0
         while True:
             shown = self._shown()
-            if shown != written:
+            moved = _without_times(shown) != _without_times(written)
+            if moved or time.monotonic() - written_at >= HEALTH_IDLE_S:
                 try:
                     await self.board.save_health(shown)
-                    written = shown
+                    written, written_at = shown, time.monotonic()
                 except Exception as error:  # the store is away: try at the next round
                     self.problems.note("posts: health not saved: %s", error)
             await asyncio.sleep(HEALTH_EVERY_S)
+
+
+def _without_times(shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in health.items() if k not in ("last_event_ms", "lag_ms")} for health in shown]
 
 
 def backoff(failures: int) -> float:
