@@ -271,3 +271,23 @@ async def test_x_minute_counts_replace_each_other_under_either_name_and_a_429_wa
         finally:
             await console.close()
         assert "rate limit" in doc["sources"][0]["last_error"] and doc["total"] == 562
+
+
+async def test_mastodon_falls_back_to_the_timeline_when_streaming_refuses_the_token(
+    start_server, tmp_path, monkeypatch
+):
+    async with MastodonPeer(token="the-right-token") as peer:
+        host = peer.url.removeprefix("http://")
+        monkeypatch.setenv("EVENTRUNNER_MASTODON_TOKENS", f"{host}=a-revoked-token")
+        peer.publish(
+            mastodon.status(
+                "3001", f"<p>{TAG}</p>", tags=["CommunitiesNotCages"], created_at=_stamp(datetime.now(UTC))
+            )
+        )
+        schedule = counting_day(
+            tmp_path / "day.yaml", f"    mastodon: [{{instance: '{peer.url}', every: 1s}}]"
+        )
+        running = await start_server(schedule)
+        await until_total(running.url, 1)
+        health = running.server.supervisor.health[f"mastodon:{host}"]
+        assert health.state == "polling" and "401" in (health.last_error or "")

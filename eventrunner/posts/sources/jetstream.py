@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 POSTS = "app.bsky.feed.post"
 REWIND_US = 5_000_000  # replay this much before the saved cursor on a reconnect
-MAX_MESSAGE = 1 << 20  # Jetstream's events are a few KB; anything larger is not one
+MAX_MESSAGE = 4 << 20  # Jetstream's events are a few KB; far larger is not one
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_VALUES = {char: value for value, char in enumerate(TID_ALPHABET)}
 _TID = re.compile(r"[2-7a-j][2-7a-z]{12}")

@@ -62,9 +62,18 @@ class MastodonSource:
         self._newest = self._saved = await self.board.cursor(self.name)
         async with aiohttp.ClientSession(headers=self._headers()) as session:
             if self.token:
-                await self._stream(session, health)
-            else:
-                await self._poll(session, health)
+                try:
+                    await self._stream(session, health)
+                except aiohttp.WSServerHandshakeError as refused:
+                    if refused.status not in (401, 403, 404):
+                        raise
+                    # The token is refused, or streaming lives on another host (its
+                    # redirect drops the token): the tag timeline still counts.
+                    health.failed(refused)
+                    self.problems.note(
+                        "posts: %s: streaming refused (%s); polling instead", self.name, refused.status
+                    )
+            await self._poll(session, health)
 
     async def _poll(self, session: aiohttp.ClientSession, health: Health) -> None:
         while True:
