@@ -137,9 +137,13 @@ async def set_air(url: str, **settings: object) -> None:
     assert status == 200, answer
 
 
-async def watched_page(browser, viewport: dict, **context: object) -> tuple[Page, list[str]]:
+async def watched_page(
+    browser, viewport: dict, watch: str = WATCH, **context: object
+) -> tuple[Page, list[str]]:
+    """A page that records, before any of its scripts run, what `watch` sets up (CSP
+    violations by default), and every dialog (dismissed)."""
     page = await (await browser.new_context(viewport=viewport, **context)).new_page()
-    await page.add_init_script(WATCH)
+    await page.add_init_script(watch)
     dialogs: list[str] = []
 
     async def dismiss(dialog) -> None:

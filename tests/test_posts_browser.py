@@ -20,24 +20,17 @@ import pytest
 from playwright.async_api import Page, expect
 
 from .browser import WAIT_MS, connected
-from .builders import REPO
-from .conftest import TOKEN
 from .process import ServerProcess
+from .test_checkins_browser import DESKTOP, INJECTED, OBS, PHONE, PRODUCER, shot, watched_page
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = REPO / "test-artifacts"
 SECRET = "webhook-secret-for-browser-tests"
-PRODUCER = {"Authorization": f"Bearer {TOKEN}"}
 TAG = "#CommunitiesNotCages"
-OBS = {"width": 1920, "height": 1080}
-PHONE = {"width": 360, "height": 800}
-DESKTOP = {"width": 1280, "height": 800}
 TOP_POST_PAYLOAD = (
     "<img src=x onerror=\"window.__xss='img';alert('img')\"> <script>window.__xss='script'</script>"
     ' "><b>bold</b> Free them all! ' + TAG
 )
-INJECTED = "img, svg, script, b, a, iframe, object, embed"
 
 # Recorded from before any page script runs: every total the page received (the `posts`
 # documents handed to ER.follow's callbacks), every text the counter's total and the
@@ -162,27 +155,9 @@ async def total(url: str) -> int:
         return (await answer.json())["total"]
 
 
-async def watched_page(browser, viewport: dict, **context: object) -> tuple[Page, list[str]]:
-    page = await (await browser.new_context(viewport=viewport, **context)).new_page()
-    await page.add_init_script(WATCH)
-    dialogs: list[str] = []
-
-    async def dismiss(dialog) -> None:
-        dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", dismiss)
-    return page, dialogs
-
-
 async def has_posts(page: Page) -> None:
     """Until the page holds the `posts` topic's document."""
     await page.wait_for_function("window.ER && ER.client && !!ER.client.topics.posts", timeout=WAIT_MS)
-
-
-def shot(name: str) -> str:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return str(ARTIFACTS / name)
 
 
 def numbers(texts: list[str]) -> list[int]:
@@ -197,7 +172,7 @@ async def shown_and_received(page: Page) -> tuple[list[int], set[int]]:
 
 async def test_the_counter_counts_up_to_new_totals_but_never_from_zero_on_a_reload(browser, server):
     url = server.url
-    page, dialogs = await watched_page(browser, OBS)
+    page, dialogs = await watched_page(browser, OBS, WATCH)
     await page.goto(f"{url}/overlays/post-counter?preview=1")
     await connected(page)
     await has_posts(page)
@@ -255,12 +230,12 @@ async def test_the_counter_counts_up_to_new_totals_but_never_from_zero_on_a_relo
     assert dialogs == [] and await page.evaluate("window.__csp") == []
 
     # With reduced motion the figure jumps: it shows only totals the server sent.
-    calm, _ = await watched_page(browser, OBS, reduced_motion="reduce")
+    calm, _ = await watched_page(browser, OBS, WATCH, reduced_motion="reduce")
     await calm.goto(f"{url}/overlays/post-counter")
     await connected(calm)
     calm_figure = calm.locator(".post-counter [data-field=total]")
     await expect(calm_figure).to_have_text("45", timeout=WAIT_MS)
-    await send(url, [post(platform="x") for _ in range(5)])
+    await send(url, [post(platform="threads") for _ in range(5)])
     await expect(calm_figure).to_have_text("50", timeout=WAIT_MS)
     await expect(calm.locator(".post-counter [data-field=goal]")).to_have_text("50 of 50")
     await expect(calm.locator(".post-counter")).to_have_attribute("data-reached", "true")
@@ -272,7 +247,7 @@ async def test_the_top_post_card_shows_markup_as_text_and_swaps_without_replayin
     url = server.url
     payload, plain = post(TOP_POST_PAYLOAD), post(f"We marched to the field office. {TAG}", "mastodon")
     await send(url, [payload, plain, post()])
-    page, dialogs = await watched_page(browser, OBS)
+    page, dialogs = await watched_page(browser, OBS, WATCH)
     await page.goto(f"{url}/overlays/top-post?preview=1")
     await connected(page)
     await has_posts(page)
@@ -318,7 +293,7 @@ async def test_the_participant_page_shows_the_live_total_beside_the_sample_posts
     await send(url, [post() for _ in range(12)])
     await settings(url, goal=20000)
     for viewport, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
-        page, dialogs = await watched_page(browser, viewport)
+        page, dialogs = await watched_page(browser, viewport, WATCH)
         await page.goto(f"{url}/")
         await connected(page)
         count = page.locator("#segment-storm [data-field=post-count]")
@@ -337,7 +312,7 @@ async def test_the_participant_page_shows_the_live_total_beside_the_sample_posts
         assert dialogs == [] and await page.evaluate("window.__csp") == []
 
     # It follows the count live; the summary waits its minute.
-    await send(url, [post(platform="x") for _ in range(3)])
+    await send(url, [post(platform="threads") for _ in range(3)])
     await expect(count.locator("[data-field=post-count-total]")).to_have_text("15", timeout=WAIT_MS)
     lines = numbers(await page.evaluate("window.__lines"))
     assert lines[0] == 12 and lines[-1] == 15 and set(lines) <= set(await page.evaluate("window.__received"))

@@ -42,18 +42,7 @@
     ER.setText(statusLine, text);
   }
 
-  function post(path, body) {
-    return fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body || {})
-    }).then(function (response) {
-      return response.json().then(function (answer) {
-        return { ok: response.ok, status: response.status, answer: answer };
-      }, function () { return { ok: false, status: response.status, answer: {} }; });
-    }, function () { return { ok: false, status: 0, answer: { error: 'the server cannot be reached' } }; });
-  }
+  var post = ER.postJson;
 
   function actionById(id) {
     return ER.actionsOf(doc).filter(function (action) { return action.id === id; })[0] || null;

@@ -31,18 +31,7 @@
     ER.setText(line, text);
   }
 
-  function post(path, body) {
-    return fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (answer) {
-        return { ok: response.ok, status: response.status, answer: answer };
-      }, function () { return { ok: false, status: response.status, answer: {} }; });
-    }, function () { return { ok: false, status: 0, answer: { error: 'the server cannot be reached' } }; });
-  }
+  var post = ER.postJson;
 
   function renderTotals() {
     var goal = typeof doc.goal === 'number' ? doc.goal : null;

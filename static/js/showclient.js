@@ -407,6 +407,21 @@
     });
   };
 
+  /* POST JSON to the server's API with this page's session; resolves (never rejects) to
+   * {ok, status, answer}: the answer's JSON, or {error} when there is none. */
+  ER.postJson = function (path, body) {
+    return fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().then(function (answer) {
+        return { ok: response.ok, status: response.status, answer: answer };
+      }, function () { return { ok: false, status: response.status, answer: {} }; });
+    }, function () { return { ok: false, status: 0, answer: { error: 'the server cannot be reached' } }; });
+  };
+
   /* Set text only when it differs: keeps the DOM (and screen readers) quiet. */
   ER.setText = function (el, text) {
     if (el && el.textContent !== text) el.textContent = text;

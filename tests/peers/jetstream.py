@@ -14,15 +14,15 @@ import hashlib
 import itertools
 import json
 import re
-import socket
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from .loopback import LoopbackPeer
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _HASHTAG = re.compile(r"(?:^|(?<=\s))[#\uff03]([^\s#\uff03]+)")  # also the full-width sign
@@ -174,44 +174,21 @@ class _Client:
         )
 
 
-class JetstreamPeer:
+class JetstreamPeer(LoopbackPeer):
     """Serves `GET /subscribe` like a v1 Jetstream host, from a log the test fills."""
 
+    scheme, path = "ws", "/subscribe"
+
     def __init__(self) -> None:
-        self.connections: list[dict[str, list[str]]] = []
+        super().__init__()
         self._log: list[_Entry] = []
         self._clients: set[_Client] = set()
-        self._accepted = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def start(self) -> str:
-        """Listen on a free loopback port; returns the websocket URL."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/subscribe", self._subscribe)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"ws://127.0.0.1:{sock.getsockname()[1]}/subscribe"
-        return self.url
 
-    async def close(self) -> None:
-        """Close every client with a close frame, then stop listening."""
+    async def close_clients(self) -> None:
         await asyncio.gather(*(c.ws.close(code=1001, message=b"peer closing") for c in list(self._clients)))
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> JetstreamPeer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     def publish(self, event: dict[str, Any] | str | bytes) -> None:
         """Append to the log and send to every connected client whose filter matches.
@@ -239,11 +216,6 @@ class JetstreamPeer:
             if client.transport is not None:
                 client.transport.abort()
 
-    async def wait_connected(self, n: int) -> None:
-        """Wait (up to 10 s) until the n-th connection since start has been accepted."""
-        async with asyncio.timeout(10), self._accepted:
-            await self._accepted.wait_for(lambda: len(self.connections) >= n)
-
     async def _subscribe(self, request: web.Request) -> web.StreamResponse:
         query = {key: request.query.getall(key) for key in dict.fromkeys(request.query)}
         cursor = None
@@ -263,9 +235,7 @@ class JetstreamPeer:
                     client.queue.put_nowait(entry.data)
         self._clients.add(client)
         pump = asyncio.create_task(self._pump(client))
-        async with self._accepted:
-            self.connections.append(query)
-            self._accepted.notify_all()
+        await self.accepted(query)
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:

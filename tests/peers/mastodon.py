@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from .loopback import LoopbackPeer
 
 HOST = "mastodon.example"
 
@@ -89,50 +89,25 @@ class _Socket:
             self.subscriptions.setdefault(tag.lower(), tag)
 
 
-class MastodonPeer:
+class MastodonPeer(LoopbackPeer):
     """Statuses the test publishes, served by streaming websocket and by GET /api/v1/timelines/tag."""
 
     def __init__(self, token: str = "masto-user-token") -> None:
+        super().__init__()
         self.token = token
         self.require_token_for_timeline = False
         self.statuses: dict[str, dict[str, Any]] = {}
-        self.connections: list[dict[str, Any]] = []  # {"query": {...}, "auth": "header|query|protocol"}
         self.timeline_requests: list[dict[str, list[str]]] = []
         self._sockets: set[_Socket] = set()
-        self._accepted = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def start(self) -> str:
-        """Listen on a free loopback port; returns the base URL."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/streaming/health", self._health)
         app.router.add_get("/api/v1/streaming", self._stream)
         app.router.add_get("/api/v1/streaming/", self._stream)
         app.router.add_get("/api/v1/timelines/tag/{hashtag}", self._timeline)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        return self.url
 
-    async def close(self) -> None:
-        """Close every socket with a close frame, then stop listening."""
+    async def close_clients(self) -> None:
         await asyncio.gather(*(s.ws.close(code=1001, message=b"peer closing") for s in list(self._sockets)))
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> MastodonPeer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     # ------------------------------------------------------------ what tests call
 
@@ -207,10 +182,8 @@ class MastodonPeer:
             sock.subscribe(request.query["stream"], request.query.get("tag"))
         self._sockets.add(sock)
         pump = asyncio.create_task(self._pump(sock))
-        async with self._accepted:
-            query = {key: request.query.getall(key) for key in dict.fromkeys(request.query)}
-            self.connections.append({"query": query, "auth": how})
-            self._accepted.notify_all()
+        query = {key: request.query.getall(key) for key in dict.fromkeys(request.query)}
+        await self.accepted({"query": query, "auth": how})  # how the token came
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:

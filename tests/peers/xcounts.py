@@ -9,13 +9,13 @@ minute start_time falls in. The rate-limit window runs on `peer.now`, like every
 from __future__ import annotations
 
 import bisect
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from .loopback import LoopbackPeer
 
 STEPS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
@@ -45,10 +45,11 @@ def _invalid(parameter: str, value: str, message: str) -> web.Response:
     return web.json_response(body, status=400)
 
 
-class XCountsPeer:
+class XCountsPeer(LoopbackPeer):
     """Recent post counts the test sets in `minutes`, behind a bearer token and a rate limit."""
 
     def __init__(self, token: str = "x-app-bearer") -> None:
+        super().__init__()
         self.token = token
         self.minutes: dict[datetime, int] = {}
         self.field = "tweet_count"
@@ -58,35 +59,9 @@ class XCountsPeer:
         self.requests: list[dict[str, list[str]]] = []
         self._window_start: datetime | None = None
         self._used = 0
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def start(self) -> str:
-        """Listen on a free loopback port; returns the base URL."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/2/tweets/counts/recent", self._counts)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, sock).start()
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        return self.url
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> XCountsPeer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     def _rate(self, now: datetime) -> tuple[bool, dict[str, str]]:
         """Count one request in the current window; (allowed, x-rate-limit-* headers)."""
