@@ -28,7 +28,7 @@ import orjson
 
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.posts.board import Post, PostBoard
-from eventrunner.posts.hashtags import ascii_probe, lookalikes, normalize_tag, tags_in_text
+from eventrunner.posts.hashtags import HASH_SIGNS, ascii_probe, lookalikes, normalize_tag, tags_in_text
 from eventrunner.posts.sources.supervisor import Health, checkpoints
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,12 @@ _TID_VALUES = {char: value for value, char in enumerate(TID_ALPHABET)}
 _TID = re.compile(r"[2-7a-j][2-7a-z]{12}")
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
 MAX_STEPS = 512  # store steps under way at once
+DELETE_WITHIN = 512  # characters: a deletion (no record) says so well within its first 512
+
+
+def _has_wide_hash(raw: str) -> bool:
+    """A number sign other than '#' that NFKC folds to it."""
+    return any(sign in raw for sign in HASH_SIGNS[1:])
 
 
 def tid_time_ms(rkey: str) -> int | None:
@@ -72,11 +78,13 @@ class JetstreamSource:
         self._steps: deque[asyncio.Task[None]] = deque()
         self._steps_by_post: dict[str, asyncio.Task[None]] = {}
         self._counted: set[str] = set()  # did/rkey of the posts counted: a deletion of another is no news
+        self._authors: set[str | None] = {None}  # their authors (None: a message whose did is unread)
 
     async def run(self, health: Health) -> None:
         self._counted = {
             member.split(":", 1)[1] for member in await self.board.counted_posts(f"{self.platform}:")
         }
+        self._authors = {None, *(post_id.rsplit("/", 1)[0] for post_id in self._counted)}
         cursor = await self.board.cursor(self.name)
         params: list[tuple[str, str]] = [("wantedCollections", POSTS)]
         if cursor:
@@ -141,12 +149,25 @@ class JetstreamSource:
 
     def _might_matter(self, raw: str) -> bool:
         """Could this message hold the tag, or delete a post? Most of the firehose cannot:
-        it is passed over without being parsed."""
-        if self._probe is None or '"delete"' in raw:
+        it is passed over without being parsed. A tag in the text comes after a number
+        sign, a tag facet's type names one ("…facet#tag"), and extra tags come as "tags":
+        a message with none of these holds no tag at all."""
+        if raw.find('"delete"', 0, DELETE_WITHIN) >= 0:  # a deletion is short: no record
+            return self._author_of(raw) in self._authors  # only a counted author's deletion matters
+        if self._probe is None:
             return True
+        if "#" not in raw and '"tags"' not in raw and (raw.isascii() or not _has_wide_hash(raw)):
+            return False
         if self._probe in raw.lower():
             return True
-        return not raw.isascii() and self._lookalikes is not None and not self._lookalikes.isdisjoint(raw)
+        return not raw.isascii() and self._lookalikes is not None and self._lookalikes.search(raw) is not None
+
+    @staticmethod
+    def _author_of(raw: str) -> str | None:
+        """The `did` of a message, read without parsing it (None: not found, then parse)."""
+        start = raw.find('"did":"')
+        end = raw.find('"', start + 7) if start >= 0 else -1
+        return raw[start + 7 : end] if end > 0 else None
 
     async def _commit(self, did: str, commit: dict[str, Any], time_us: int, health: Health) -> None:
         if commit.get("collection") != POSTS:
@@ -162,6 +183,7 @@ class JetstreamSource:
                 self.platform, post_id, at_ms, text, url=f"https://bsky.app/profile/{did}/post/{rkey}"
             )
             self._counted.add(post_id)
+            self._authors.add(did)
             await self._step(post_id, self._count(post, health))
         elif operation == "delete" and post_id in self._counted:
             # Counted in the minute its key was made: the deletion finds it there.
