@@ -99,7 +99,9 @@ class JetstreamSource:
                 async with checkpoints(lambda: self.checkpoint(health)):
                     async for message in socket:
                         if message.type is aiohttp.WSMsgType.TEXT:
-                            await self.handle(message.data, health)
+                            work = self.take(message.data, health)
+                            if work is not None:
+                                await work
                         elif message.type is aiohttp.WSMsgType.BINARY:
                             health.skipped += 1  # compression was not asked for: not ours to read
                         else:
@@ -131,13 +133,16 @@ class JetstreamSource:
         while self._steps:
             await self._steps.popleft()
 
-    async def handle(self, raw: str, health: Health) -> None:
-        """One message: counted, uncounted, or passed over; never raises for bad input."""
+    def take(self, raw: str, health: Health) -> Coroutine[Any, Any, None] | None:
+        """One message. Most of the firehose is passed over here, at once (None); what
+        may count or uncount a post comes back as the work to await."""
         self._last = raw
         while self._steps and self._steps[0].done():
             self._steps.popleft().result()  # a store step that failed fails the source here
-        if not self._might_matter(raw):
-            return
+        return self._handle(raw, health) if self._might_matter(raw) else None
+
+    async def _handle(self, raw: str, health: Health) -> None:
+        """A message that may count or uncount a post; never raises for bad input."""
         try:
             event = orjson.loads(raw)
             time_us = int(event["time_us"])
