@@ -70,7 +70,7 @@ def test_a_tid_gives_the_time_its_post_was_made():
 
 
 async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_frames_pass(
-    start_server, tmp_path
+    start_server, tmp_path, caplog
 ):
     async with JetstreamPeer() as peer:
         url = peer.url
@@ -124,6 +124,8 @@ async def test_bluesky_posts_with_the_tag_count_once_deletes_come_off_and_bad_fr
         assert counted["by_platform"] == {"bluesky": 4} and counted["goal"] == 1000
         health = running.server.supervisor.health["bluesky"]
         assert health.skipped == 2 and health.state == "live"
+        skipped = [r for r in caplog.records if "skipped what is no Jetstream event" in r.getMessage()]
+        assert len(skipped) == 2  # logged, each once, and the source went on
 
         # The connection drops; posts go on meanwhile; the source reconnects from its cursor.
         peer.drop()
@@ -291,3 +293,11 @@ async def test_mastodon_falls_back_to_the_timeline_when_streaming_refuses_the_to
         await until_total(running.url, 1)
         health = running.server.supervisor.health[f"mastodon:{host}"]
         assert health.state == "polling" and "401" in (health.last_error or "")
+
+
+async def test_a_silent_jetstream_connection_is_closed_and_made_again(start_server, tmp_path, monkeypatch):
+    monkeypatch.setattr("eventrunner.posts.sources.jetstream.IDLE_S", 0.5)
+    async with JetstreamPeer() as peer:
+        await start_server(counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{peer.url}'}}"))
+        await peer.wait_connected(1)
+        await peer.wait_connected(2)  # nothing came: the source hung up and connected again

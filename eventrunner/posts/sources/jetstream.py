@@ -41,6 +41,7 @@ _TID_VALUES = {char: value for value, char in enumerate(TID_ALPHABET)}
 _TID = re.compile(r"[2-7a-j][2-7a-z]{12}")
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
 MAX_STEPS = 512  # store steps under way at once
+IDLE_S = 60.0  # a firehose this long silent is a broken connection
 DELETE_WITHIN = 512  # characters: a deletion (no record) says so well within its first 512
 
 
@@ -72,6 +73,7 @@ class JetstreamSource:
         self._lookalikes = lookalikes(hashtag) if probe else None
         self.problems = OffenderLog(log)
         self._last = ""  # the newest message read (its time_us is read when a cursor is kept)
+        self._last_seen, self._idle_since = "", time.monotonic()  # for the silence watchdog
         self._saved_us: int | None = None
         # Store steps under way, in order: the loop reads on while they are kept, and the
         # store commits them together. A cursor is kept only once those before it are.
@@ -96,7 +98,18 @@ class JetstreamSource:
                 session.ws_connect(self.url, params=params, heartbeat=30, max_msg_size=MAX_MESSAGE) as socket,
             ):
                 health.state = "live"
-                async with checkpoints(lambda: self.checkpoint(health)):
+                self._idle_since = time.monotonic()
+
+                async def keep(
+                    health: Health = health, socket: aiohttp.ClientWebSocketResponse = socket
+                ) -> None:
+                    await self.checkpoint(health)
+                    if self._quiet(IDLE_S):
+                        # Connected but silent: a host blind to the network (the firehose
+                        # never stops). Close, and the supervisor connects again.
+                        await socket.close()
+
+                async with checkpoints(keep):
                     async for message in socket:
                         if message.type is aiohttp.WSMsgType.TEXT:
                             work = self.take(message.data, health)
@@ -127,6 +140,12 @@ class JetstreamSource:
         if health is not None:
             health.last_event_ms = newest // 1000
             health.lag_ms = max(0, int(time.time() * 1000) - health.last_event_ms)
+
+    def _quiet(self, seconds: float) -> bool:
+        """No message for `seconds` (checked once a second: the hot path keeps no clock)."""
+        if self._last is not self._last_seen:
+            self._last_seen, self._idle_since = self._last, time.monotonic()
+        return time.monotonic() - self._idle_since >= seconds
 
     async def drain(self) -> None:
         """Wait for every store step under way; a failed one fails the source."""
