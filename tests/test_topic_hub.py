@@ -4,6 +4,7 @@ catching up after falling behind."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -118,3 +119,33 @@ async def test_news_from_another_process_goes_out_as_it_came_and_a_gap_asks_the_
     assert refreshed[-1] == gap  # the store was asked, with the news it came for
     assert delivered[-1].version == 4 and delivered[-1].base == 2 and delivered[-1].views == views("quote")
     await receiver.stop()
+
+
+async def test_a_paced_topic_reaches_a_group_at_most_once_a_pace_whoever_publishes():
+    """With several processes each publishes its own changes (adopted by the others):
+    a group still delivers a paced topic at most once a pace, always the newest."""
+    hub = LiveHub(clock=lambda: 0)
+    topic = Topic("posts", views(None), version=0)
+    topic.pace_s = 0.2
+    hub.add_topic(topic)
+    delivered: list[tuple[float, int]] = []
+    newest = asyncio.Event()
+
+    async def crowd(change: Change) -> None:
+        delivered.append((asyncio.get_running_loop().time(), change.version))
+        if change.version == 30:
+            newest.set()
+
+    hub.add_sink("crowd", crowd)
+    hub.start()
+    try:
+        for n in range(1, 31):  # thirty changes as fast as they come
+            hub.publish("posts", views(f"n{n}"), n)
+            await asyncio.sleep(0.01)
+        async with asyncio.timeout(5):
+            await newest.wait()
+    finally:
+        await hub.stop()
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(delivered)]
+    assert 2 <= len(delivered) < 30 and min(gaps) >= 0.19
+    assert delivered[-1][1] == 30  # the newest is never lost to pacing

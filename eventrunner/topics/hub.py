@@ -108,6 +108,9 @@ class Topic:
         self.version = version
         self.per_second = per_second
         self.render = render
+        # Seconds between two deliveries of this topic to one group, whoever published
+        # (with several processes, each publishes its own changes): None for no pacing.
+        self.pace_s: float | None = None
 
     def change_to(self, views: Views, version: int, server_time: int) -> Change | None:
         """Move to `views` at `version`; None when no audience would see a difference."""
@@ -171,9 +174,14 @@ class _Group:
         self.delivered: dict[str, tuple[int, Views]] = {}
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.paces: dict[str, float] = {}  # topic -> its Topic.pace_s, for paced topics
+        self.next_at: dict[str, float] = {}  # paced topic -> when it may be delivered again
+        self._rewake: asyncio.TimerHandle | None = None
 
     def follow(self, topic: Topic) -> None:
         self.delivered.setdefault(topic.name, (topic.version, topic.views))
+        if topic.pace_s:
+            self.paces[topic.name] = topic.pace_s
 
     def snapshot(self, topic: str, audience: Audience) -> dict[str, Any]:
         version, views = self.delivered[topic]
@@ -198,7 +206,9 @@ class _Group:
             await self.wake.wait()
             self.wake.clear()
             while self.news:
-                topic = next(iter(self.news))
+                topic = self._due()
+                if topic is None:
+                    break  # only paced topics wait: _due set a wake-up for the first
                 try:
                     change = self._catch_up(self.news.pop(topic))
                 except Exception:  # never lose the task: the next change catches up again
@@ -212,6 +222,23 @@ class _Group:
                         await deliver(change)
                     except Exception:  # one broken transport must not starve the others
                         log.exception("%s: delivering %s v%d failed", self.name, topic, change.version)
+                if topic in self.paces:
+                    self.next_at[topic] = time.monotonic() + self.paces[topic]
+
+    def _due(self) -> str | None:
+        """The first topic with news that may go out now; None (and a wake-up set for
+        the soonest) when all that has news is paced and early."""
+        now = time.monotonic()
+        waits = []
+        for topic in self.news:
+            due = self.next_at.get(topic, 0.0)
+            if due <= now:
+                return topic
+            waits.append(due - now)
+        if self._rewake is not None:
+            self._rewake.cancel()
+        self._rewake = asyncio.get_running_loop().call_later(min(waits), self.wake.set)
+        return None
 
 
 class LiveHub:

@@ -51,7 +51,10 @@ class NumberedTopic:
         self._reread = reread
         self.per_second = per_second
         self.reading = asyncio.Lock()  # one read of the store (and what follows it) at a time
-        self.topic = hub.add_topic(Topic(name, render(clock())[0], version=0), refresh=self.refresh)
+        topic = Topic(name, render(clock())[0], version=0)
+        # Each process publishes its own changes: every group delivers at most per_second.
+        topic.pace_s = 1 / per_second
+        self.topic = hub.add_topic(topic, refresh=self.refresh)
         self._dirty = False
         self._publisher: asyncio.Task[None] | None = None
         self._published_at = 0.0
