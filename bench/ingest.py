@@ -366,6 +366,7 @@ async def ours(events: list[str], data_dir: Path) -> tuple[float, Health, int]:
             work = take(raw, health)  # as the source's own read loop does
             if work is not None:
                 await work
+        await source.drain()  # every count and uncount kept: timed too
         elapsed = time.perf_counter() - start
         await board.close()
         buckets = await store.collections.counts(BUCKETS)

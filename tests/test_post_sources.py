@@ -10,9 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import orjson
 import pytest
 
-from eventrunner.posts.sources.jetstream import tid_time_ms
+from eventrunner.posts.board import PostBoard
+from eventrunner.posts.sources.jetstream import JetstreamSource, tid_time_ms
+from eventrunner.posts.sources.supervisor import Health
+from eventrunner.posts.tally import day_window
+from eventrunner.stores.embedded import EmbeddedStore
+from eventrunner.topics.hub import LiveHub
 
 from .conftest import TOKEN
 from .peers import jetstream, mastodon
@@ -301,3 +307,36 @@ async def test_a_silent_jetstream_connection_is_closed_and_made_again(start_serv
         await start_server(counting_day(tmp_path / "day.yaml", f"    bluesky: {{url: '{peer.url}'}}"))
         await peer.wait_connected(1)
         await peer.wait_connected(2)  # nothing came: the source hung up and connected again
+
+
+async def test_a_post_tagged_delete_still_counts_and_a_failed_store_step_holds_the_cursor(tmp_path):
+    """In the source itself, on the real embedded store: the filter's deletion test does
+    not swallow a post whose tags say "delete"; a count the store could not keep fails
+    the source at the next message, and no cursor is kept past it."""
+    store = EmbeddedStore(tmp_path / "data")
+    try:
+        now = int(time.time() * 1000)
+        day = day_window(datetime.now(UTC).date(), "UTC")
+        board = PostBoard(store.collections, LiveHub(lambda: now), lambda: now, TAG, None, lambda: day)
+        source, health = JetstreamSource("ws://unused", board, TAG), Health("bluesky", "bluesky")
+        base = now_us()
+        tagged = jetstream.post("did:plc:a", jetstream.tid(base), f"#delete {TAG}", time_us=base)
+        work = source.take(orjson.dumps(tagged).decode(), health)
+        assert work is not None
+        await work
+        await source.drain()
+        assert health.counted == 1
+
+        async def refuse(post: object) -> bool:
+            raise OSError("disk full")
+
+        board.count = refuse  # the store fails for the next post (fault injection)
+        failing = jetstream.post("did:plc:b", jetstream.tid(base + 1000), TAG, time_us=base + 1000)
+        await source.take(orjson.dumps(failing).decode(), health)
+        with pytest.raises(ConnectionError):
+            await source.checkpoint(health)  # the cursor stays before the failed count
+        assert await board.cursor("bluesky") is None
+        with pytest.raises(OSError):
+            source.take('{"did":"did:plc:c","time_us":1,"kind":"identity"}', health)
+    finally:
+        await store.close()

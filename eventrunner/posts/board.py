@@ -119,8 +119,10 @@ class PostBoard:
         self._shift(key, -1)
         await self.collections.update(POST, post_key, self.clock(), status=DELETED, expected_status=RECENT)
         self.tally.candidates = [c for c in self.tally.candidates if c["key"] != post_key]
-        if (self.tally.top or {}).get("key") == post_key:
-            await self.set_settings(None, None, clear_top=True)
+        if self.shared or self.tally.top is not None:  # alone, this process knows what is on air
+            kept = await self.collections.get(SETTINGS, TOPIC)  # what is on air now, by any process
+            if kept is not None and (kept.body.get("top") or {}).get("key") == post_key:
+                await self.set_settings(None, None, clear_top=True)
         self.topic.changed()
         return True
 

@@ -176,7 +176,7 @@ class _Group:
         self.task: asyncio.Task[None] | None = None
         self.paces: dict[str, float] = {}  # topic -> its Topic.pace_s, for paced topics
         self.next_at: dict[str, float] = {}  # paced topic -> when it may be delivered again
-        self._rewake: asyncio.TimerHandle | None = None
+        self.rewake: asyncio.TimerHandle | None = None
 
     def follow(self, topic: Topic) -> None:
         self.delivered.setdefault(topic.name, (topic.version, topic.views))
@@ -235,9 +235,9 @@ class _Group:
             if due <= now:
                 return topic
             waits.append(due - now)
-        if self._rewake is not None:
-            self._rewake.cancel()
-        self._rewake = asyncio.get_running_loop().call_later(min(waits), self.wake.set)
+        if self.rewake is not None:
+            self.rewake.cancel()
+        self.rewake = asyncio.get_running_loop().call_later(min(waits), self.wake.set)
         return None
 
 
@@ -298,6 +298,7 @@ class LiveHub:
         for group in self.groups.values():
             if group.task is task:
                 group.task = None
+                group.wake.set()  # what it held goes out from the new task
         self.start()
 
     async def stop(self) -> None:
@@ -307,6 +308,8 @@ class LiveHub:
             handle.cancel()
         self._flushes.clear()
         for group in self.groups.values():
+            if group.rewake is not None:
+                group.rewake.cancel()
             if group.task is not None:
                 group.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -80,9 +80,12 @@ class JetstreamSource:
         self._steps: deque[asyncio.Task[None]] = deque()
         self._steps_by_post: dict[str, asyncio.Task[None]] = {}
         self._counted: set[str] = set()  # did/rkey of the posts counted: a deletion of another is no news
+        self._broken = False  # a store step failed or was cut short: no cursor may pass it
         self._authors: set[str | None] = {None}  # their authors (None: a message whose did is unread)
 
     async def run(self, health: Health) -> None:
+        # A new connection starts clean: nothing from the last one may move the cursor.
+        self._last, self._saved_us, self._broken = "", None, False
         self._counted = {
             member.split(":", 1)[1] for member in await self.board.counted_posts(f"{self.platform}:")
         }
@@ -103,11 +106,11 @@ class JetstreamSource:
                 async def keep(
                     health: Health = health, socket: aiohttp.ClientWebSocketResponse = socket
                 ) -> None:
-                    await self.checkpoint(health)
                     if self._quiet(IDLE_S):
                         # Connected but silent: a host blind to the network (the firehose
                         # never stops). Close, and the supervisor connects again.
                         await socket.close()
+                    await self.checkpoint(health)
 
                 async with checkpoints(keep):
                     async for message in socket:
@@ -120,8 +123,9 @@ class JetstreamSource:
                         else:
                             break
         finally:
+            self._broken = True  # what is left is not kept: no cursor past it
             for step in self._steps:
-                step.cancel()  # not kept: the cursor was not moved past them
+                step.cancel()
             self._steps.clear()
             self._steps_by_post.clear()
         raise ConnectionError(f"the stream closed ({socket.close_code or 'no close code'})")
@@ -129,11 +133,13 @@ class JetstreamSource:
     async def checkpoint(self, health: Health | None = None) -> None:
         """Keep the newest message's time once every step before it is kept: a restart
         resumes a little before it, and nothing after the cursor was left uncounted."""
-        found = _TIME_US.search(self._last, 0, 200)  # near the start in Jetstream's layout
+        found = _TIME_US.search(self._last, 0, 400)  # near the start (after a did:web, too)
         if found is None:
             return
         newest = int(found[1])
         await self.drain()
+        if self._broken:
+            raise ConnectionError("a store step failed: the cursor stays before it")
         if newest != self._saved_us:
             await self.board.save_cursor(self.name, newest)
             self._saved_us = newest
@@ -148,9 +154,13 @@ class JetstreamSource:
         return time.monotonic() - self._idle_since >= seconds
 
     async def drain(self) -> None:
-        """Wait for every store step under way; a failed one fails the source."""
-        while self._steps:
-            await self._steps.popleft()
+        """Wait for the store steps under way now, without taking them off the list (the
+        read loop does, and fails on a failed one); a wait cut short cancels none."""
+        steps = list(self._steps)
+        if steps:
+            await asyncio.wait(steps)
+        if any(step.cancelled() or step.exception() is not None for step in steps):
+            self._broken = True
 
     def take(self, raw: str, health: Health) -> Coroutine[Any, Any, None] | None:
         """One message. Most of the firehose is passed over here, at once (None); what
@@ -161,23 +171,51 @@ class JetstreamSource:
         return self._handle(raw, health) if self._might_matter(raw) else None
 
     async def _handle(self, raw: str, health: Health) -> None:
-        """A message that may count or uncount a post; never raises for bad input."""
+        """A message that may count or uncount a post. What it holds is read first (bad
+        input is logged and passed over); the store's work comes after, and its errors
+        are the store's: they fail the source, and the cursor stays before them."""
         try:
-            event = orjson.loads(raw)
-            time_us = int(event["time_us"])
-            if event.get("kind") == "commit":
-                await self._commit(event["did"], event["commit"], time_us, health)
+            work = self._work_of(orjson.loads(raw), health)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
             health.skipped += 1
             self.problems.note("posts: %s: skipped what is no Jetstream event: %s", self.name, error)
+            return
+        if work is not None:
+            await self._step(*work)
+
+    def _work_of(self, event: dict[str, Any], health: Health) -> tuple[str, Coroutine[Any, Any, None]] | None:
+        """(the post's id, the store step) an event asks for, or None."""
+        int(event["time_us"])  # an event without its time is no Jetstream event
+        if event.get("kind") != "commit":
+            return None
+        did, commit = str(event["did"]), event["commit"]
+        if commit.get("collection") != POSTS:
+            return None
+        rkey = str(commit["rkey"])
+        post_id = f"{did}/{rkey}"
+        operation = commit.get("operation")
+        if operation == "create" and self._has_tag(commit["record"]):
+            record = commit["record"]
+            at_ms = tid_time_ms(rkey) or _created_ms(record) or int(event["time_us"]) // 1000
+            url = f"https://bsky.app/profile/{did}/post/{rkey}"
+            post = Post(self.platform, post_id, at_ms, str(record.get("text", "")), url=url)
+            self._counted.add(post_id)
+            self._authors.add(did)
+            return post_id, self._count(post, health)
+        if operation == "delete" and post_id in self._counted:
+            at_ms = tid_time_ms(rkey)  # counted in the minute its key was made: found there
+            if at_ms is not None:
+                self._counted.discard(post_id)
+                return post_id, self._uncount(post_id, at_ms, health)
+        return None
 
     def _might_matter(self, raw: str) -> bool:
         """Could this message hold the tag, or delete a post? Most of the firehose cannot:
         it is passed over without being parsed. A tag in the text comes after a number
         sign, a tag facet's type names one ("…facet#tag"), and extra tags come as "tags":
         a message with none of these holds no tag at all."""
-        if raw.find('"delete"', 0, DELETE_WITHIN) >= 0:  # a deletion is short: no record
-            return self._author_of(raw) in self._authors  # only a counted author's deletion matters
+        if raw.find('"operation":"delete"', 0, DELETE_WITHIN) >= 0 and self._author_of(raw) in self._authors:
+            return True  # only a deletion by the author of a counted post matters
         if self._probe is None:
             return True
         if "#" not in raw and '"tags"' not in raw and (raw.isascii() or not _has_wide_hash(raw)):
@@ -193,29 +231,6 @@ class JetstreamSource:
         end = raw.find('"', start + 7) if start >= 0 else -1
         return raw[start + 7 : end] if end > 0 else None
 
-    async def _commit(self, did: str, commit: dict[str, Any], time_us: int, health: Health) -> None:
-        if commit.get("collection") != POSTS:
-            return
-        rkey = str(commit["rkey"])
-        operation = commit.get("operation")
-        post_id = f"{did}/{rkey}"
-        if operation == "create" and self._has_tag(commit["record"]):
-            record = commit["record"]
-            at_ms = tid_time_ms(rkey) or _created_ms(record) or time_us // 1000
-            text = str(record.get("text", ""))
-            post = Post(
-                self.platform, post_id, at_ms, text, url=f"https://bsky.app/profile/{did}/post/{rkey}"
-            )
-            self._counted.add(post_id)
-            self._authors.add(did)
-            await self._step(post_id, self._count(post, health))
-        elif operation == "delete" and post_id in self._counted:
-            # Counted in the minute its key was made: the deletion finds it there.
-            at_ms = tid_time_ms(rkey)
-            if at_ms is not None:
-                self._counted.discard(post_id)
-                await self._step(post_id, self._uncount(post_id, at_ms, health))
-
     async def _count(self, post: Post, health: Health) -> None:
         if await self.board.count(post):
             health.counted += 1
@@ -229,13 +244,13 @@ class JetstreamSource:
         MAX_STEPS are under way."""
         before = self._steps_by_post.get(post_id)
         if before is not None and not before.done():
-            await before  # a deletion waits for its post's count
+            await asyncio.wait([before])  # a deletion waits for its post's count (its failure: see take)
         step = asyncio.create_task(work)
         self._steps.append(step)
         self._steps_by_post[post_id] = step
         step.add_done_callback(lambda done: self._forget(post_id, done))
         if len(self._steps) > MAX_STEPS:
-            await self._steps.popleft()
+            await asyncio.wait([self._steps[0]])  # the read loop takes it off (and fails on it)
 
     def _forget(self, post_id: str, step: asyncio.Task[None]) -> None:
         if self._steps_by_post.get(post_id) is step:
