@@ -8,7 +8,7 @@ import pytest
 
 from eventrunner.core.schedule import load_schedule
 from eventrunner.core.show import start_show
-from eventrunner.stores.contract import ScheduleRef, StoreConflict, StoredShow
+from eventrunner.stores.contract import Record, ScheduleRef, StoreConflict, StoredShow
 from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 
@@ -116,6 +116,20 @@ async def test_counting_once_survives_repeats_and_deletes_take_it_back(store):
     assert await collections.counts("nothing") == {}
     assert await collections.members("seen", "did:1/") == {"did:1/rkey2"}
     assert await collections.members("seen", "did:%") == set()  # a prefix, not a pattern
+
+
+async def test_counting_once_can_keep_a_record_in_the_same_step(store):
+    collections = store.collections
+    post = Record("post", "bluesky:did:1/r1", "recent", {"text": "Free them all", "n": [1, 2]}, 5, 5)
+    assert await collections.count_once("seen", "bluesky:did:1/r1", "posts", "bluesky", keep=post)
+    kept = await collections.get("post", "bluesky:did:1/r1")
+    assert kept is not None and kept.body == post.body and kept.status == "recent"
+    # Counted before: neither counted nor kept again (the record keeps its first body).
+    again = Record("post", "bluesky:did:1/r1", "recent", {"text": "changed"}, 6, 6)
+    assert not await collections.count_once("seen", "bluesky:did:1/r1", "posts", "bluesky", keep=again)
+    assert (await collections.get("post", "bluesky:did:1/r1")).body == post.body
+    assert [r.id for r in await collections.records("post", "recent")] == ["bluesky:did:1/r1"]
+    assert await collections.counts("posts") == {"bluesky": 1}
 
 
 async def test_counters_add_and_replace(store):

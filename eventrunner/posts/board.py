@@ -96,17 +96,19 @@ class PostBoard:
     async def count(self, post: Post) -> bool:
         """Count `post` once; True if it was new (False: counted before, by any process)."""
         key = bucket_key(post.platform, post.at_ms)
-        if not await self.collections.count_once(SEEN, post.key, BUCKETS, key):
-            return False
-        self._shift(key, 1)
-        if post.text:
+        recent = None
+        if post.text:  # kept for producers in the same step as the count
             body = {"platform": post.platform, "text": post.text[:MAX_TEXT], "posted": post.at_ms}
             if post.url:
                 body["url"] = post.url
-            kept = await self.collections.insert(POST, post.key, RECENT, body, self.clock())
-            if kept and not self.shared:
-                self.tally.candidates.insert(0, _candidate(Record(POST, post.key, RECENT, body, 0, 0)))
-                del self.tally.candidates[CANDIDATES_SHOWN:]
+            now = self.clock()
+            recent = Record(POST, post.key, RECENT, body, now, now)
+        if not await self.collections.count_once(SEEN, post.key, BUCKETS, key, keep=recent):
+            return False
+        self._shift(key, 1)
+        if recent is not None and not self.shared:
+            self.tally.candidates.insert(0, _candidate(recent))
+            del self.tally.candidates[CANDIDATES_SHOWN:]
         self.topic.changed()
         return True
 

@@ -133,9 +133,12 @@ class Collections(Protocol):
 
     # --- dedupe sets and counters ----------------------------------------------------------
 
-    async def count_once(self, seen: str, member: str, counter: str, field: str) -> bool:
+    async def count_once(
+        self, seen: str, member: str, counter: str, field: str, keep: Record | None = None
+    ) -> bool:
         """In one step: if `member` is new to set `seen`, add it and add 1 to
-        `counter[field]`. True if it was counted now."""
+        `counter[field]`, and keep the record `keep` (unless its id exists). True if it
+        was counted now."""
         ...
 
     async def uncount(self, seen: str, member: str, counter: str, field: str) -> bool:

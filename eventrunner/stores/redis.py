@@ -48,14 +48,17 @@ return {1, ''}
 # Each record is a hash of its own (status, body, created_ms, updated_ms): scripts move
 # fields, never re-encode a body (Lua's JSON would turn [] into {} and round numbers).
 # KEYS: the record, the sequence, the order, the status orders' prefix.
-INSERT_RECORD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'body', ARGV[3], 'created_ms', ARGV[4], 'updated_ms', ARGV[4])
-redis.call('ZADD', KEYS[3], seq, ARGV[1])
-redis.call('ZADD', KEYS[4] .. ARGV[2], seq, ARGV[1])
-return 1
+KEEP_RECORD = """
+local function keep(k, a)
+  if redis.call('EXISTS', k[1]) == 1 then return 0 end
+  local seq = redis.call('INCR', k[2])
+  redis.call('HSET', k[1], 'status', a[2], 'body', a[3], 'created_ms', a[4], 'updated_ms', a[4])
+  redis.call('ZADD', k[3], seq, a[1])
+  redis.call('ZADD', k[4] .. a[2], seq, a[1])
+  return 1
+end
 """
+INSERT_RECORD = KEEP_RECORD + "return keep(KEYS, ARGV)"
 # ARGV: id, expected status ('' any), new status ('' same), new body ('' same), now_ms
 UPDATE_RECORD = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -71,11 +74,16 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'body', ARGV[4]) end
 redis.call('HSET', KEYS[1], 'updated_ms', ARGV[5])
 return 1
 """
-COUNT_ONCE = """
+# KEYS: the set, the counter, then (to keep a record too) INSERT_RECORD's; ARGV likewise.
+COUNT_ONCE = (
+    KEEP_RECORD
+    + """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+if #KEYS > 2 then keep({KEYS[3], KEYS[4], KEYS[5], KEYS[6]}, {ARGV[3], ARGV[4], ARGV[5], ARGV[6]}) end
 return 1
 """
+)
 PUT_MAX = """
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if held and tonumber(held) >= tonumber(ARGV[2]) then return held end
@@ -238,9 +246,15 @@ class RedisCollections:
         return earlier.decode() if earlier is not None else None
 
     @unavailable_on_redis_errors
-    async def count_once(self, seen: str, member: str, counter: str, field: str) -> bool:
+    async def count_once(
+        self, seen: str, member: str, counter: str, field: str, keep: Record | None = None
+    ) -> bool:
         keys = [f"{self.prefix}seen:{seen}", f"{self.prefix}counts:{counter}"]
-        return bool(await self._count_once(keys=keys, args=[member, field]))
+        args: list[Any] = [member, field]
+        if keep is not None:
+            keys += [self._record_key(keep.kind, keep.id), *self._order_keys(keep.kind)]
+            args += [keep.id, keep.status, orjson.dumps(keep.body), keep.created_ms]
+        return bool(await self._count_once(keys=keys, args=args))
 
     @unavailable_on_redis_errors
     async def uncount(self, seen: str, member: str, counter: str, field: str) -> bool:

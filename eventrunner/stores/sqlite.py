@@ -139,15 +139,25 @@ class SqliteCollections:
     # --- records ---------------------------------------------------------------------------
 
     async def insert(self, kind: str, record_id: str, status: str, body: dict[str, Any], now_ms: int) -> bool:
-        def work(db: sqlite3.Connection) -> bool:
-            self._seq += 1
-            inserted = db.execute(
-                "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (kind, record_id, status, orjson.dumps(body), now_ms, now_ms, self._seq),
-            )
-            return inserted.rowcount == 1
+        return await self._run(
+            lambda db: self._insert(db, Record(kind, record_id, status, body, now_ms, now_ms))
+        )
 
-        return await self._run(work)
+    def _insert(self, db: sqlite3.Connection, record: Record) -> bool:
+        self._seq += 1
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.kind,
+                record.id,
+                record.status,
+                orjson.dumps(record.body),
+                record.created_ms,
+                record.created_ms,
+                self._seq,
+            ),
+        )
+        return inserted.rowcount == 1
 
     async def get(self, kind: str, record_id: str) -> Record | None:
         def work(db: sqlite3.Connection) -> Record | None:
@@ -225,11 +235,15 @@ class SqliteCollections:
 
     # --- dedupe sets and counters ---------------------------------------------------------
 
-    async def count_once(self, seen: str, member: str, counter: str, field: str) -> bool:
+    async def count_once(
+        self, seen: str, member: str, counter: str, field: str, keep: Record | None = None
+    ) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             added = db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (seen, member)).rowcount == 1
             if added:
                 _add(db, counter, field, 1)
+                if keep is not None:
+                    self._insert(db, keep)
             return added
 
         return await self._run(work)
