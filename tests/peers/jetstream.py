@@ -234,17 +234,11 @@ class JetstreamPeer(LoopbackPeer):
                 if entry.time_us >= cursor and client.wants(entry):
                     client.queue.put_nowait(entry.data)
         self._clients.add(client)
-        pump = asyncio.create_task(self._pump(client))
         await self.accepted(query)
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self._options_update(client, message.data)
+            await self.serve(ws, self._pump(client), lambda text: self._options_update(client, text))
         finally:
             self._clients.discard(client)
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
         return ws
 
     @staticmethod

@@ -4,11 +4,13 @@ with the test (`async with`), counting the connections it accepts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 
 class LoopbackPeer:
@@ -63,3 +65,19 @@ class LoopbackPeer:
         """Wait (up to 10 s) until the n-th connection since start has been accepted."""
         async with asyncio.timeout(10), self._accepted:
             await self._accepted.wait_for(lambda: len(self.connections) >= n)
+
+    @staticmethod
+    async def serve(
+        ws: web.WebSocketResponse, pump: Coroutine[Any, Any, None], on_text: Callable[[str], None]
+    ) -> None:
+        """Read a client's text messages until it goes, while `pump` writes to it; the pump
+        stops with the connection."""
+        pumping = asyncio.create_task(pump)
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    on_text(message.data)
+        finally:
+            pumping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping

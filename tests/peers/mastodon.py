@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from .loopback import LoopbackPeer
 
@@ -181,18 +181,12 @@ class MastodonPeer(LoopbackPeer):
         if "stream" in request.query:
             sock.subscribe(request.query["stream"], request.query.get("tag"))
         self._sockets.add(sock)
-        pump = asyncio.create_task(self._pump(sock))
         query = {key: request.query.getall(key) for key in dict.fromkeys(request.query)}
         await self.accepted({"query": query, "auth": how})  # how the token came
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self._on_message(sock, message.data)
+            await self.serve(ws, self._pump(sock), lambda text: self._on_message(sock, text))
         finally:
             self._sockets.discard(sock)
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
         return ws
 
     @staticmethod
