@@ -23,9 +23,11 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from eventrunner.core import timetext
+from eventrunner.core.languages import Language
 from eventrunner.core.plan import Plan, PlanProblem, build_plan
 from eventrunner.core.timeparse import parse_duration_ms, parse_local
 from eventrunner.core.yamlsource import YamlProblem, line_of, load_yaml, quoted, read_source
@@ -61,10 +63,19 @@ def _duration(value: Any) -> str | int:
 Duration = Annotated[str | int, PlainValidator(_duration)]
 
 
+# Translations: any object with text may carry `translations: {es: {field: text}}`, the
+# same fields in another language (a link in Spanish may point to a Spanish page). Lists
+# of texts are translated whole on their owner; objects in lists carry their own.
+class LinkText(_Model):
+    label: Text | None = None
+    url: Url | None = None
+
+
 class Link(_Model):
     label: Text
     url: Url
     kind: Literal["watch", "register", "host", "find", "petition", "toolkit", "info"] = "info"
+    translations: dict[Language, LinkText] = {}
 
 
 class _Cue(_Model):
@@ -75,30 +86,58 @@ class _Cue(_Model):
     notes: Text | None = None
 
 
+Figure = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class LowerThirdText(_Model):
+    name: Text | None = None
+    role: Text | None = None
+
+
 class LowerThirdCue(_Cue):
     kind: Literal["lower_third"]
     name: Text
     role: Text | None = None
+    translations: dict[Language, LowerThirdText] = {}
+
+
+class StatText(_Model):
+    figure: Figure | None = None  # "18.000+" in Spanish
+    label: Text | None = None
+    source: Text | None = None
 
 
 class StatCue(_Cue):
     kind: Literal["stat"]
-    figure: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    figure: Figure
     label: Text
     as_of: date
     source: Text
+    translations: dict[Language, StatText] = {}
+
+
+class QuoteText(_Model):
+    text: Text | None = None
+    attribution: Text | None = None
 
 
 class QuoteCue(_Cue):
     kind: Literal["quote"]
     text: Text
     attribution: Text
+    translations: dict[Language, QuoteText] = {}
+
+
+class CallToActionText(_Model):
+    text: Text | None = None
+    url: Url | None = None
 
 
 class CallToActionCue(_Cue):
     kind: Literal["cta"]
     text: Text
     url: Url | None = None
+    translations: dict[Language, CallToActionText] = {}
 
 
 class NoteCue(_Cue):
@@ -112,10 +151,29 @@ CUE_KINDS = ("lower_third", "stat", "quote", "cta", "note")
 Cue = Annotated[LowerThirdCue | StatCue | QuoteCue | CallToActionCue | NoteCue, Field(discriminator="kind")]
 
 
+class EmailText(_Model):
+    recipients: Text | None = None
+    subject: Text | None = None
+    body: LongText | None = None
+
+
 class EmailAction(_Model):
     recipients: Text
     subject: Text
     body: LongText
+    # To the viewer's two senators and representative: the page looks them up by ZIP
+    # code and fills the letter's [Name] and [CITY/TOWN] placeholders in the browser.
+    congress: bool = False
+    translations: dict[Language, EmailText] = {}
+
+
+SamplePost = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class SegmentText(_Model):
+    title: Text | None = None
+    description: LongText | None = None
+    sample_posts: list[SamplePost] | None = None
 
 
 class Segment(_Model):
@@ -127,10 +185,11 @@ class Segment(_Model):
     duration: Duration | None = None
     description: LongText | None = None
     links: list[Link] = []
-    sample_posts: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] = []
+    sample_posts: list[SamplePost] = []
     email: EmailAction | None = None
     notes: Text | None = None
     cues: list[Cue] = []
+    translations: dict[Language, SegmentText] = {}
 
     @field_validator("start", "end")
     @classmethod
@@ -140,10 +199,22 @@ class Segment(_Model):
         return value
 
 
+class AllDayText(_Model):
+    title: Text | None = None
+    description: LongText | None = None
+
+
 class AllDayItem(_Model):
     title: Text
     description: LongText | None = None
     links: list[Link] = []
+    translations: dict[Language, AllDayText] = {}
+
+
+class EventText(_Model):
+    title: Text | None = None
+    summary: LongText | None = None
+    demands: list[Text] | None = None
 
 
 class Event(_Model):
@@ -156,6 +227,7 @@ class Event(_Model):
     demands: list[Text] = []
     links: list[Link] = []
     all_day: list[AllDayItem] = []
+    translations: dict[Language, EventText] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -167,6 +239,18 @@ class Event(_Model):
                 f"unknown time zone {quoted(value)} (use an IANA name like America/New_York)"
             ) from None
         return value
+
+    @model_validator(mode="after")
+    def _demands_one_for_one(self) -> Event:
+        # Demands are shown side by side with their number on air: a translation
+        # that drops or merges one would silently change what the coalition demands.
+        for language, text in self.translations.items():
+            if text.demands is not None and len(text.demands) != len(self.demands):
+                raise ValueError(
+                    f"translations.{language}.demands has {len(text.demands)} items and demands has "
+                    f"{len(self.demands)}: translate each demand, in the same order"
+                )
+        return self
 
 
 Hashtag = Annotated[str, StringConstraints(pattern=r"^#\w{1,100}$")]

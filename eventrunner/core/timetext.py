@@ -55,22 +55,25 @@ def zone_of(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _local(ms: int, zone: ZoneInfo) -> datetime:
+def local_time(ms: int, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone)
 
 
-def event_time(ms: int, zone: ZoneInfo) -> str:
-    """'1:00 PM EST'. Zones without a letter abbreviation name their offset: '1:00 PM UTC-03'."""
-    local = _local(ms, zone)
+def zone_label(local: datetime) -> str:
+    """'EST'; zones without a letter abbreviation name their offset: 'UTC-03'."""
     name = local.tzname() or ""
-    if name[:1] in ("+", "-"):
-        name = f"UTC{name}"
-    return f"{local.strftime('%I:%M %p').lstrip('0')} {name}".rstrip()
+    return f"UTC{name}" if name[:1] in ("+", "-") else name
+
+
+def event_time(ms: int, zone: ZoneInfo) -> str:
+    """'1:00 PM EST' (i18n/dates.py says it in the viewer's language)."""
+    local = local_time(ms, zone)
+    return f"{local.strftime('%I:%M %p').lstrip('0')} {zone_label(local)}".rstrip()
 
 
 def iso_datetime(ms: int, zone: ZoneInfo) -> str:
     """ISO 8601 with the zone's offset, for <time datetime>: 2022-03-03T11:30:00-05:00."""
-    text = _local(ms, zone).isoformat(timespec="seconds")
+    text = local_time(ms, zone).isoformat(timespec="seconds")
     return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +14,10 @@ from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.checkins.forms import ACTION_TYPES
 from eventrunner.checkins.places import FIELD_OFFICES, STATES
 from eventrunner.control.dispatcher import Dispatcher
+from eventrunner.core.languages import LANGUAGES, Language
 from eventrunner.core.views import Audience
+from eventrunner.i18n import dates
+from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE, choose_language
 from eventrunner.stores.contract import StoreUnavailable
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
 from eventrunner.web.rendering import Pages, event_time_formatter
@@ -37,7 +41,8 @@ class PageRoutes:
         self.dispatcher = dispatcher
         self.auth = auth
         self.pages = pages
-        self.event_time = event_time_formatter(dispatcher.schedule.model.event.timezone)
+        zone = dispatcher.schedule.model.event.timezone
+        self.event_time = {language: event_time_formatter(zone, language) for language in LANGUAGES}
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.participant)
@@ -49,17 +54,40 @@ class PageRoutes:
         app.router.add_get("/overlays", self.overlay_index)
         app.router.add_get("/overlays/{name}", self.overlay)
 
-    def _context(self, audience: Audience, **extra: Any) -> dict[str, Any]:
+    def _context(self, audience: Audience, language: Language = "en", **extra: Any) -> dict[str, Any]:
         doc = {**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()}
-        return {"doc": doc, "event_time": self.event_time, **extra}
+        return {
+            "doc": doc,
+            "event_time": self.event_time[language],
+            "long_date": partial(dates.long_date, language=language),
+            **extra,
+        }
+
+    def _localized(self, request: web.Request, template: str, **context: Any) -> web.Response:
+        """A participant's page in their language: `?lang=` switches and is remembered in
+        a cookie, else the browser's Accept-Language."""
+        asked = request.query.get("lang")
+        language = choose_language(
+            asked, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language")
+        )
+        response = self._render(template, language, **context)
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        if asked == language:
+            response.set_cookie(
+                LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_MAX_AGE, path="/", samesite="Lax"
+            )
+        return response
+
+    def _render(self, template: str, language: Language, **context: Any) -> web.Response:
+        return self.pages.render(template, language=language, **self._context("public", language), **context)
 
     async def participant(self, request: web.Request) -> web.Response:
-        return self.pages.render(
+        return self._localized(
+            request,
             "participant.html",
             states=STATES,
             action_types=ACTION_TYPES,
             field_offices=FIELD_OFFICES,
-            **self._context("public"),
         )
 
     async def producer(self, request: web.Request) -> web.Response:
@@ -123,4 +151,7 @@ class PageRoutes:
         if name not in OVERLAYS_BY_NAME:
             raise web.HTTPNotFound(text=f"no overlay named '{name}'; see /overlays/")
         overlay = OVERLAYS_BY_NAME[name].as_context()
-        return self.pages.render(f"overlays/{name}.html", overlay=overlay, **self._context("public"))
+        # Only the address sets an overlay's language: OBS's browser sources share one
+        # cookie jar and the machine's Accept-Language, and each source is its own choice.
+        language = choose_language(request.query.get("lang"), None, None)
+        return self._render(f"overlays/{name}.html", language, overlay=overlay)

@@ -1,8 +1,10 @@
-"""Jinja2 page rendering: autoescaped templates from the package and the overlays folder."""
+"""Jinja2 page rendering: autoescaped templates from the package and the overlays folder,
+one environment per language (its catalog's gettext, and `tx` for the schedule's texts)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,9 @@ from aiohttp import web
 
 from eventrunner.config import OVERLAYS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventrunner.core import timetext
+from eventrunner.core.languages import DEFAULT_LANGUAGE, Language, translated
+from eventrunner.i18n import dates
+from eventrunner.i18n.catalogs import Catalog, load_catalogs
 from eventrunner.web.static import content_version
 
 
@@ -31,13 +36,9 @@ def _static_url_factory(static_dir: Path) -> Callable[[str], str]:
     return static_url
 
 
-def event_time_formatter(zone_name: str) -> Callable[[int], str]:
-    zone = timetext.zone_of(zone_name)
-
-    def event_time(ms: int) -> str:
-        return timetext.event_time(ms, zone)
-
-    return event_time
+def event_time_formatter(zone_name: str, language: Language = DEFAULT_LANGUAGE) -> Callable[[int], str]:
+    """`event_time(ms)` in templates: '1:00 PM EST', or '13:00 EST' in Spanish."""
+    return partial(dates.event_time, zone=timetext.zone_of(zone_name), language=language)
 
 
 def iso_datetime(ms: int, zone_name: str = "UTC") -> str:
@@ -52,20 +53,43 @@ class Pages:
         templates_dir: Path = TEMPLATES_DIR,
         overlays_dir: Path = OVERLAYS_DIR,
         static_dir: Path = STATIC_DIR,
+        catalogs: Mapping[Language, Catalog] | None = None,
     ) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(
-                [
-                    jinja2.PrefixLoader({"overlays": jinja2.FileSystemLoader(overlays_dir)}),
-                    jinja2.FileSystemLoader(templates_dir),
-                ]
-            ),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.PrefixLoader({"overlays": jinja2.FileSystemLoader(overlays_dir)}),
+                jinja2.FileSystemLoader(templates_dir),
+            ]
         )
-        self.env.globals["static_url"] = _static_url_factory(static_dir)
-        self.env.filters["iso_datetime"] = iso_datetime
+        static_url = _static_url_factory(static_dir)
+        self.envs = {
+            language: _environment(loader, static_url, catalog)
+            for language, catalog in (catalogs or load_catalogs()).items()
+        }
 
-    def render(self, template: str, status: int = 200, **context: Any) -> web.Response:
-        html = self.env.get_template(template).render(**context)
+    def render(
+        self, template: str, status: int = 200, language: Language = DEFAULT_LANGUAGE, **context: Any
+    ) -> web.Response:
+        html = self.envs[language].get_template(template).render(**context)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def _environment(
+    loader: jinja2.BaseLoader, static_url: Callable[[str], str], catalog: Catalog
+) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static_url=static_url,
+        lang=catalog.language,
+        script_messages=catalog.script_messages,
+        # `tx(segment, "title")`: the schedule's text in the page's language, or as written.
+        tx=partial(translated, language=catalog.language),
+    )
+    env.filters["iso_datetime"] = iso_datetime
+    return env

@@ -1,6 +1,7 @@
-/* Participant page: the server rendered everything; this adds the viewer's time zone,
- * the live "on now / up next" box, schedule states, share links, copy buttons and the
- * live count of the hashtag's posts. */
+/* Participant page: the server rendered everything in the event's time zone; this puts
+ * the viewer's own time first (the event's second), and adds the live "on now / up next"
+ * box, schedule states, share links, copy buttons and the live count of the hashtag's
+ * posts. Words go through ER.t (static/js/i18n.js), the schedule's texts through ER.tx. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -43,8 +44,8 @@
     zones.forEach(function (zone) {
       if (seen[zone] || !P.isValidZone(zone)) return;
       seen[zone] = true;
-      var label = P.zoneCity(zone) + (zone === detected ? ' (this device)' : '') +
-        (zone === eventZone ? ' (event time)' : '');
+      var label = P.zoneCity(zone) + (zone === detected ? ' ' + ER.t('(this device)') : '') +
+        (zone === eventZone ? ' ' + ER.t('(event time)') : '');
       select.appendChild(ER.h('option', { value: zone, text: label }));
     });
     select.value = viewerZone;
@@ -66,21 +67,31 @@
     return text;
   }
 
-  /* "8:30 – 9:30 AM your time (Los Angeles)", or '' when it reads the same as event time. */
-  function localRange(start, end) {
-    if (typeof start !== 'number') return '';
-    var same = range(start, end, viewerZone, false) === range(start, end, eventZone, false) &&
+  function sameAsEvent(start, end) {
+    return range(start, end, viewerZone, false) === range(start, end, eventZone, false) &&
       P.dayKey(start, viewerZone) === P.dayKey(start, eventZone);
-    if (same) return '';
-    var otherDay = P.dayKey(start, viewerZone) !== P.dayKey(start, eventZone);
-    var text = P.formatTime(start, viewerZone, null, { weekday: otherDay });
-    if (typeof end === 'number') text += ' – ' + P.formatTime(end, viewerZone, null, {});
-    return text + ' your time (' + P.zoneCity(viewerZone) + ')';
+  }
+
+  /* The viewer's own time, the one they act on: "8:30 – 9:30 AM PST" (with the weekday
+   * when it falls on another day than the event's). */
+  function viewerRange(start, end) {
+    if (typeof start !== 'number') return '';
+    if (P.dayKey(start, viewerZone) === P.dayKey(start, eventZone)) return range(start, end, viewerZone, true);
+    var text = P.formatTime(start, viewerZone, null, { weekday: true, zoneName: typeof end !== 'number' });
+    if (typeof end === 'number') text += ' – ' + P.formatTime(end, viewerZone, null, { zoneName: true });
+    return text;
+  }
+
+  /* Second, the event's own time: "11:30 AM – 12:30 PM EST event time", or '' when the
+   * viewer's time reads the same. */
+  function eventRange(start, end) {
+    if (typeof start !== 'number' || sameAsEvent(start, end)) return '';
+    return ER.t('{time} event time', { time: range(start, end, eventZone, true) });
   }
 
   function bothZones(start, end) {
-    var local = localRange(start, end);
-    return range(start, end, eventZone, true) + (local ? ' · ' + local : '');
+    var second = eventRange(start, end);
+    return viewerRange(start, end) + (second ? ' · ' + second : '');
   }
 
   // --- rendering --------------------------------------------------------------------
@@ -92,14 +103,14 @@
     lastTimesKey = key;
     $all('[data-segment]').forEach(function (row) {
       var t = P.segmentTiming(doc, row.dataset.segment);
-      ER.setText(field('segment-time', row), range(t.planned_start, t.planned_end, eventZone, true));
-      ER.setText(field('segment-local', row), localRange(t.planned_start, t.planned_end));
+      ER.setText(field('segment-time', row), viewerRange(t.planned_start, t.planned_end));
+      ER.setText(field('segment-event-time', row), eventRange(t.planned_start, t.planned_end));
     });
     var note = field('zone-note');
-    ER.setText(note, viewerZone === eventZone || !localRange(Date.now(), undefined)
-      ? 'Times are shown in the event\'s time zone (' + P.zoneCity(eventZone) + ').'
-      : 'Times are shown in the event\'s time zone (' + P.zoneCity(eventZone) + ') and in yours (' +
-        P.zoneCity(viewerZone) + ').');
+    ER.setText(note, viewerZone === eventZone || sameAsEvent(Date.now(), undefined)
+      ? ER.t('Times are shown in the event\'s time zone ({zone}).', { zone: P.zoneCity(eventZone) })
+      : ER.t('Times are shown in your time zone ({zone}), then in the event\'s ({event}).',
+        { zone: P.zoneCity(viewerZone), event: P.zoneCity(eventZone) }));
     var date = field('event-date');
     if (date && doc.event) ER.setText(date, P.formatDate(doc.event.date, null, { long: true }));
   }
@@ -108,17 +119,17 @@
     $all('[data-segment]').forEach(function (row) {
       var state = P.segmentState(doc, row.dataset.segment);
       if (row.dataset.state !== state) row.dataset.state = state;
-      ER.setText(field('segment-status', row), state === 'live' ? 'Live now' : state === 'done' ? 'Done' : '');
+      ER.setText(field('segment-status', row), state === 'live' ? ER.t('Live now') : state === 'done' ? ER.t('Done') : '');
     });
   }
 
   /* Never a countdown that is not true: held or past its planned end, a part "runs late"
    * and ends when it ends; a start on hold waits for the producers. */
   function statusText(d) {
-    if (d.phase === 'ended') return 'The program has ended. Thank you for taking action!';
-    if (d.phase === 'live' && d.late) return 'Running late: the next part starts when this one wraps up.';
-    if (d.late) return 'Running late: starting shortly.';
-    if (d.held) return 'Starting soon: waiting for the organizers.';
+    if (d.phase === 'ended') return ER.t('The program has ended. Thank you for taking action!');
+    if (d.phase === 'live' && d.late) return ER.t('Running late: the next part starts when this one wraps up.');
+    if (d.late) return ER.t('Running late: starting shortly.');
+    if (d.held) return ER.t('Starting soon: waiting for the organizers.');
     return '';
   }
 
@@ -126,17 +137,17 @@
   function nextTimeText(d, now) {
     var start = d.nextTiming.planned_start;
     if (typeof start !== 'number') return '';
-    if (start > now) return 'at ' + bothZones(start, undefined);
-    return d.phase === 'live' ? 'after this part' : 'later today';
+    if (start > now) return ER.t('at {time}', { time: bothZones(start, undefined) });
+    return d.phase === 'live' ? ER.t('after this part') : ER.t('later today');
   }
 
   function linkButtons(links) {
     var list = ER.h('ul', { class: 'links' });
     (links || []).forEach(function (link) {
-      var url = ER.safeUrl(link.url);
+      var url = ER.safeUrl(ER.tx(link, 'url'));
       if (!url) return;
       list.appendChild(ER.h('li', null, [
-        ER.h('a', { class: 'button button-' + (link.kind || 'info'), href: url, text: link.label })
+        ER.h('a', { class: 'button button-' + (link.kind || 'info'), href: url, text: ER.tx(link, 'label') })
       ]));
     });
     return list;
@@ -150,10 +161,10 @@
     if (d.held) box.dataset.held = 'true'; else delete box.dataset.held;
     box.dataset.late = d.late ? 'true' : 'false';
     ER.setText(field('now-label', box), d.label);
-    ER.setText(field('now-title', box), d.segment ? d.segment.title : '');
+    ER.setText(field('now-title', box), d.segment ? ER.tx(d.segment, 'title') : '');
     // Running late, the planned end is not when it ends: say when it started instead.
     ER.setText(field('now-time', box), !d.segment || d.phase === 'ended' ? ''
-      : d.phase === 'live' && d.late ? 'Started ' + bothZones(d.start, undefined)
+      : d.phase === 'live' && d.late ? ER.t('Started {time}', { time: bothZones(d.start, undefined) })
         : bothZones(d.timing.planned_start, d.timing.planned_end));
     ER.setText(field('now-status', box), statusText(d));
 
@@ -161,7 +172,7 @@
     // shows over-time as a negative count).
     var line = $('.countdown-line', box);
     line.hidden = d.viewerCountdown === null;
-    ER.setText(field('countdown-label', box), d.phase === 'live' ? 'Ends in' : 'Starts in');
+    ER.setText(field('countdown-label', box), d.phase === 'live' ? ER.t('Ends in') : ER.t('Starts in'));
     ER.setText(field('countdown', box), d.viewerCountdown === null ? '' : P.formatCountdown(d.viewerCountdown));
 
     // The on-now segment's buttons (watch, register...), rebuilt only when it changes.
@@ -176,7 +187,7 @@
     // Live: the segment after this one; pending/gap: the one after the upcoming one.
     var next = d.next;
     field('next-line', box).hidden = !next;
-    ER.setText(field('next-title', box), next ? next.title : '');
+    ER.setText(field('next-title', box), next ? ER.tx(next, 'title') : '');
     ER.setText(field('next-time', box), next ? nextTimeText(d, now) : '');
   }
 
@@ -252,7 +263,7 @@
         var source = document.getElementById(button.dataset.copy);
         if (!source) return;
         ER.copyText(source.textContent.trim()).then(function (ok) {
-          button.textContent = ok ? 'Copied' : 'Select and copy by hand';
+          button.textContent = ok ? ER.t('Copied') : ER.t('Select and copy by hand');
           setTimeout(function () { button.textContent = label; }, 2000);
         });
       });
@@ -270,7 +281,7 @@
   function setupPostCount() {
     var boxes = $all('[data-field="post-count"]');
     if (!boxes.length) return;
-    var number = new Intl.NumberFormat('en-US');
+    var number = new Intl.NumberFormat(ER.lang);
     var summary = field('post-count-summary', boxes[0]);   // one live region for the page
     var said = null;          // the summary of the last count announced (or opened with)
     var saidAt = 0;
@@ -289,8 +300,9 @@
       var total = typeof topic.total === 'number' && isFinite(topic.total) ? Math.max(0, Math.round(topic.total)) : 0;
       var goal = typeof topic.goal === 'number' && isFinite(topic.goal) && topic.goal > 0 ? topic.goal : null;
       var tag = String(topic.hashtag || '');
-      var words = (total === 1 ? 'post' : 'posts') + (tag ? ' with ' + tag : '') + ' so far';
-      var goalText = goal === null ? '' : 'goal ' + number.format(goal);
+      var words = tag ? ER.nt('post with {tag} so far', 'posts with {tag} so far', total, { tag: tag })
+        : ER.nt('post so far', 'posts so far', total);
+      var goalText = goal === null ? '' : ER.t('goal {goal}', { goal: number.format(goal) });
       boxes.forEach(function (box) {
         box.hidden = !(total > 0 || goal !== null);
         ER.setText(field('post-count-total', box), number.format(total));
@@ -310,8 +322,8 @@
   function setupConnectionText() {
     var text = field('connection-text');
     client.onConnection = function (connected) {
-      ER.setText(text, connected ? 'Live: this page updates by itself.'
-        : 'Reconnecting… the schedule above may be out of date.');
+      ER.setText(text, connected ? ER.t('Live: this page updates by itself.')
+        : ER.t('Reconnecting… the schedule above may be out of date.'));
     };
   }
 

@@ -61,7 +61,7 @@
       next: next,
       nextTiming: next ? segmentTiming(doc, next.id) : {},
       cue: program.cue && idx.cues[program.cue] ? idx.cues[program.cue].cue : null,
-      label: 'Next',
+      label: ER.t('Next'),
       start: null,          // live: when it went on air (elapsed counts from here)
       elapsed: null,
       remaining: null,
@@ -74,7 +74,7 @@
       graphics: graphics(doc, now)
     };
     if (phase === 'live' && segment) {
-      out.label = 'On now';
+      out.label = ER.t('On now');
       var start = timing.actual_start !== undefined ? timing.actual_start : timing.planned_start;
       out.start = start;
       out.elapsed = Math.max(0, now - start);
@@ -93,14 +93,14 @@
       out.progress = length > 0 ? Math.min(1, Math.max(0, (now - start) / length)) : 1;
     } else if ((phase === 'pending' || phase === 'gap') && segment) {
       // pending: the day has not begun; gap: between two segments.
-      out.label = phase === 'pending' ? 'Starting soon' : 'Next';
+      out.label = phase === 'pending' ? ER.t('Starting soon') : ER.t('Next');
       out.target = timing.planned_start;
       out.countdown = Math.max(0, timing.planned_start - now);
       // Held before it starts: it starts when the producer says, not on the clock.
       out.late = out.held && now >= timing.planned_start;
       out.viewerCountdown = out.held ? null : out.countdown;
     } else if (phase === 'ended') {
-      out.label = 'Ended';
+      out.label = ER.t('Ended');
       out.next = null;
     }
     return out;

@@ -376,6 +376,16 @@
     });
   };
 
+  /* "Rally", "Vigil"... for an action's type (ACTION_TYPES in eventrunner/checkins/forms.py),
+   * in the page's language; an unknown type as it came, as text. */
+  ER.actionType = function (type) {
+    var labels = {
+      rally: ER.t('Rally'), vigil: ER.t('Vigil'), 'press conference': ER.t('Press conference'),
+      caravan: ER.t('Caravan'), 'car caravan': ER.t('Car caravan'), other: ER.t('Other')
+    };
+    return Object.prototype.hasOwnProperty.call(labels, type) ? labels[type] : String(type || '');
+  };
+
   /* List rows kept by key (`build(item)` gives [key, signature, make]), rebuilt only when
    * what they show changed, so a focused button keeps its focus and a row does not move
    * under the pointer; rows that left go first, so the ones that stay are not moved

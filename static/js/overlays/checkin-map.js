@@ -27,7 +27,7 @@
   var CLOCK_MS = 30000;        // an action that ends with no news dims by itself
   var RADIUS = { live: 9, upcoming: 6, ended: 4 };
   var ORDER = { ended: 0, upcoming: 1, live: 2 };   // live pins are drawn on top
-  var number = new Intl.NumberFormat('en-US');
+  var number = new Intl.NumberFormat(ER.lang);
 
   var root = document.querySelector('.checkin-map');
   var layer = O.field(root, 'pins');
@@ -40,9 +40,10 @@
   var pins = Object.create(null);   // action id -> {g, dot, ring, title, timer}
   var calloutTimer = null;
 
-  function count(n, one, many) {
+  /* "40 people": ER.nt needs its words written out where it is called, for the catalog. */
+  function people(n) {
     var value = typeof n === 'number' && isFinite(n) ? n : 0;
-    return number.format(value) + ' ' + (value === 1 ? one : many);
+    return ER.nt('{n} person', '{n} people', value, { n: number.format(value) });
   }
 
   function now() {
@@ -83,7 +84,7 @@
     var where = place(action);
     var text = String(action.title || '') + (where ? ' — ' + where : '');
     if (state === 'live') {
-      return text + ' · live now' + (typeof action.people === 'number' ? ', ' + count(action.people, 'person', 'people') : '');
+      return text + ' · ' + ER.t('live now') + (typeof action.people === 'number' ? ', ' + people(action.people) : '');
     }
     return text + (state === 'ended' ? ' · ended' : ' · not live yet');
   }
@@ -112,8 +113,9 @@
     var t = now();
     var actions = mapped();
     ER.setText(O.field(el, 'totals'), typeof totals.live === 'number' && totals.live > 0
-      ? count(totals.live, 'action live now', 'actions live now') + ' · ' + count(totals.people, 'person', 'people')
-      : count(actions.length, 'action on the map', 'actions on the map'));
+      ? ER.nt('{n} action live now', '{n} actions live now', totals.live, { n: number.format(totals.live) }) + ' · ' +
+        people(totals.people)
+      : ER.nt('{n} action on the map', '{n} actions on the map', actions.length, { n: number.format(actions.length) }));
     var keep = Object.create(null);
     var drawn = actions.map(function (action, i) {
       return { action: action, state: stateOf(action, t), at: i };
@@ -179,7 +181,7 @@
     callout.textContent = '';
     callout.appendChild(ER.h('span', { class: 'place', text: place(item) }));
     callout.appendChild(document.createTextNode(' — '));
-    callout.appendChild(ER.h('span', { class: 'count', text: count(item.headcount, 'person', 'people') }));
+    callout.appendChild(ER.h('span', { class: 'count', text: people(item.headcount) }));
     var fw = frame.clientWidth;
     var fh = frame.clientHeight;
     var w = callout.offsetWidth;

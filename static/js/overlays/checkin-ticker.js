@@ -24,7 +24,7 @@
 
   var asked = parseFloat(O.options.params.get('seconds'));
   var dwellMs = 1000 * (isFinite(asked) && asked >= SECONDS_MIN && asked <= SECONDS_MAX ? asked : SECONDS_DEFAULT);
-  var number = new Intl.NumberFormat('en-US');
+  var number = new Intl.NumberFormat(ER.lang);
 
   var root = document.querySelector('.checkin-ticker');
   var list = O.field(root, 'items');
@@ -34,9 +34,10 @@
   var rows = {};        // id -> its <li>
   var timer = null;
 
-  function count(n, one, many) {
+  /* "40 people": ER.nt needs its words written out where it is called, for the catalog. */
+  function people(n) {
     var value = typeof n === 'number' && isFinite(n) ? n : 0;
-    return number.format(value) + ' ' + (value === 1 ? one : many);
+    return ER.nt('{n} person', '{n} people', value, { n: number.format(value) });
   }
 
   /* The check-ins that may be on air now, newest first: those of `feed` that `air.feed`
@@ -59,7 +60,7 @@
     var text = ER.h('span', { class: 'ticker-text' }, [
       ER.h('span', { class: 'place', text: [item.city, item.state].filter(Boolean).join(', ') }),
       ' — ',
-      ER.h('span', { class: 'count', text: count(item.headcount, 'person', 'people') }),
+      ER.h('span', { class: 'count', text: people(item.headcount) }),
       message ? ': ' : null,
       message ? ER.h('span', { class: 'message', text: message }) : null
     ]);
@@ -84,7 +85,8 @@
   function fill(el, topic) {
     var totals = topic.totals || {};
     ER.setText(O.field(el, 'totals'),
-      count(totals.live, 'action live', 'actions live') + ' · ' + count(totals.people, 'person', 'people'));
+      ER.nt('{n} action live', '{n} actions live', totals.live, { n: number.format(totals.live) }) + ' · ' +
+        people(totals.people));
     var keep = {};
     items().forEach(function (item, i) {
       var id = String(item.id);

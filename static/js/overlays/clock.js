@@ -9,14 +9,14 @@
   var el = document.querySelector('.clock');
 
   function label(d) {
-    if (d.phase === 'live') return 'On air';
-    return d.viewerCountdown === null ? 'Up next' : 'Starts in';
+    if (d.phase === 'live') return ER.t('On air');
+    return d.viewerCountdown === null ? ER.t('Up next') : ER.t('Starts in');
   }
 
   /* The big line: the countdown, or words when no countdown would be true. */
   function reading(d) {
     if (d.viewerCountdown !== null) return P.formatCountdown(d.viewerCountdown);
-    return d.phase === 'live' ? 'Running late' : 'Starting soon';
+    return d.phase === 'live' ? ER.t('Running late') : ER.t('Starting soon');
   }
 
   var clock = new O.Graphic(el, function (root, d) {
@@ -26,7 +26,7 @@
     root.dataset.late = d.late ? 'true' : 'false';
     root.dataset.reading = words ? 'words' : 'countdown';
     ER.setText(O.field(root, 'label'), label(d));
-    ER.setText(O.field(root, 'segment-title'), d.segment ? d.segment.title : '');
+    ER.setText(O.field(root, 'segment-title'), d.segment ? ER.tx(d.segment, 'title') : '');
     ER.setText(O.field(root, 'countdown'), reading(d));
     O.field(root, 'progress').style.width = ((d.progress || 0) * 100).toFixed(2) + '%';
   }, 'segment');

@@ -5,9 +5,9 @@
   var O = ER.overlay;
 
   var graphic = new O.Graphic(document.querySelector('.cta'), function (root, cue) {
-    ER.setText(O.field(root, 'text'), cue.text || '');
+    ER.setText(O.field(root, 'text'), ER.tx(cue, 'text') || '');
     // Shown as text only: nobody clicks a video. Anything but http(s) is left out.
-    var url = ER.safeUrl(cue.url);
+    var url = ER.safeUrl(ER.tx(cue, 'url'));
     ER.setText(O.field(root, 'url'), url && !/^mailto:/i.test(url) ? O.shortUrl(url) : '');
   });
 

@@ -5,8 +5,8 @@
   var O = ER.overlay;
 
   var graphic = new O.Graphic(document.querySelector('.lower-third'), function (root, cue) {
-    ER.setText(O.field(root, 'name'), cue.name || '');
-    ER.setText(O.field(root, 'role'), cue.role || '');
+    ER.setText(O.field(root, 'name'), ER.tx(cue, 'name') || '');
+    ER.setText(O.field(root, 'role'), ER.tx(cue, 'role') || '');
   });
 
   O.start(function (doc, d, now, instant) {

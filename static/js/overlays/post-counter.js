@@ -26,8 +26,8 @@
   var SPARK_W = 200;           // the <svg>'s viewBox (its size in overlay.css)
   var SPARK_H = 56;
   var SPARK_PAD = 4;           // room for the stroke and the dot at the top
-  var number = new Intl.NumberFormat('en-US');
-  var decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+  var number = new Intl.NumberFormat(ER.lang);
+  var decimal = new Intl.NumberFormat(ER.lang, { maximumFractionDigits: 1 });
   var reducedMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
   var staysUnderCards = O.options.params.get('cards') === 'stay';
 
@@ -80,10 +80,10 @@
     // A million and more gets smaller type, so the figure keeps to the plate.
     var long = text.length > 7 ? 'true' : 'false';
     if (root.dataset.long !== long) root.dataset.long = long;
-    ER.setText(unitEl, n === 1 ? 'post' : 'posts');
+    ER.setText(unitEl, ER.nt('post', 'posts', n));
     var goal = doc ? goalOf(doc) : null;
     if (goal !== null) {
-      ER.setText(goalEl, number.format(n) + ' of ' + number.format(goal));
+      ER.setText(goalEl, ER.t('{n} of {goal}', { n: number.format(n), goal: number.format(goal) }));
       barEl.style.width = (Math.min(1, n / goal) * 100).toFixed(2) + '%';
       root.dataset.reached = n >= goal ? 'true' : 'false';
     }

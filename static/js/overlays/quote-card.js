@@ -6,9 +6,10 @@
 
   var graphic = new O.Graphic(document.querySelector('.quote-card'), function (root, cue) {
     var text = O.field(root, 'text');
-    ER.setText(text, cue.text || '');
-    text.className = 'text ' + O.lengthClass(cue.text);   // long quotes get smaller type
-    ER.setText(O.field(root, 'attribution'), cue.attribution || '');
+    var quote = ER.tx(cue, 'text') || '';
+    ER.setText(text, quote);
+    text.className = 'text ' + O.lengthClass(quote);   // long quotes get smaller type
+    ER.setText(O.field(root, 'attribution'), ER.tx(cue, 'attribution') || '');
   });
 
   O.start(function (doc, d, now, instant) {

@@ -18,7 +18,7 @@
   var PHOTO = /^\/api\/photos\/[A-Za-z0-9_-]+\.jpg$/;
   var RETRY_MS = 500;          // a little over the exit in overlay.css
   var CLOCK_MS = 5000;         // "12 min ago" keeps up
-  var number = new Intl.NumberFormat('en-US');
+  var number = new Intl.NumberFormat(ER.lang);
 
   var root = document.querySelector('.spotlight');
   var photo = O.field(root, 'photo');
@@ -39,9 +39,10 @@
     return spot && typeof spot === 'object' && typeof spot.action === 'string' && spot.action ? spot : null;
   }
 
-  function count(n, one, many) {
+  /* "40 people": ER.nt needs its words written out where it is called, for the catalog. */
+  function people(n) {
     var value = typeof n === 'number' && isFinite(n) ? n : 0;
-    return number.format(value) + ' ' + (value === 1 ? one : many);
+    return ER.nt('{n} person', '{n} people', value, { n: number.format(value) });
   }
 
   function lengthClass(text, medium, long) {
@@ -82,14 +83,9 @@
   /* Without a check-in: "Starts 6:00 PM CST", "Until 8:00 PM CST" or "Ended". */
   function actionWhen(action, zone, t) {
     if (!action || typeof action.starts_at !== 'number' || typeof action.ends_at !== 'number') return '';
-    if (t >= action.ends_at) return 'Ended';
-    if (t >= action.starts_at) return zone ? 'Until ' + clockTime(action.ends_at, zone) : '';
-    return zone ? 'Starts ' + clockTime(action.starts_at, zone) : '';
-  }
-
-  function kind(type) {
-    var text = String(type || '');
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : '';
+    if (t >= action.ends_at) return ER.t('Ended');
+    if (t >= action.starts_at) return zone ? ER.t('Until {time}', { time: clockTime(action.ends_at, zone) }) : '';
+    return zone ? ER.t('Starts {time}', { time: clockTime(action.starts_at, zone) }) : '';
   }
 
   function setPhoto(src) {
@@ -113,14 +109,14 @@
     var action = actionOf(spot.action);
     var zone = zoneOf(action);
     var title = String(spot.title || '');
-    var type = kind(spot.type);
-    ER.setText(O.field(el, 'kicker'), type ? 'Spotlight · ' + type : 'Spotlight');
+    var type = ER.actionType(spot.type);
+    ER.setText(O.field(el, 'kicker'), type ? ER.t('Spotlight') + ' · ' + type : ER.t('Spotlight'));
     ER.setText(O.field(el, 'title'), title);
     setClass(O.field(el, 'title'), 'spotlight-title ' + lengthClass(title, 40, 80));
     ER.setText(O.field(el, 'place'), [spot.city, spot.state].filter(Boolean).map(String).join(', '));
     var checkin = spot.checkin && typeof spot.checkin === 'object' ? spot.checkin : null;
     var message = checkin ? String(checkin.message || '') : '';
-    ER.setText(O.field(el, 'count'), checkin ? count(checkin.headcount, 'person', 'people') : '');
+    ER.setText(O.field(el, 'count'), checkin ? people(checkin.headcount) : '');
     ER.setText(O.field(el, 'when'), checkin ? checkinWhen(checkin, zone, t) : actionWhen(action, zone, t));
     ER.setText(O.field(el, 'message'), message);
     var details = O.field(el, 'checkin');

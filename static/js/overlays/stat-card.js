@@ -6,10 +6,10 @@
   var P = ER.program;
 
   var graphic = new O.Graphic(document.querySelector('.stat-card'), function (root, cue) {
-    ER.setText(O.field(root, 'figure'), cue.figure || '');
-    ER.setText(O.field(root, 'label'), cue.label || '');
-    ER.setText(O.field(root, 'as-of'), cue.as_of ? 'as of ' + P.formatDate(cue.as_of) : '');
-    ER.setText(O.field(root, 'source'), cue.source ? 'Source: ' + cue.source : '');
+    ER.setText(O.field(root, 'figure'), ER.tx(cue, 'figure') || '');
+    ER.setText(O.field(root, 'label'), ER.tx(cue, 'label') || '');
+    ER.setText(O.field(root, 'as-of'), cue.as_of ? ER.t('as of {date}', { date: P.formatDate(cue.as_of) }) : '');
+    ER.setText(O.field(root, 'source'), cue.source ? ER.t('Source: {source}', { source: ER.tx(cue, 'source') }) : '');
   });
 
   O.start(function (doc, d, now, instant) {

@@ -13,11 +13,11 @@
     if (item.start > item.now && !item.waiting) {
       return P.formatTime(item.start, item.zone, null, { zoneName: true });
     }
-    return item.live ? 'After this segment' : 'Starting soon';
+    return item.live ? ER.t('After this segment') : ER.t('Starting soon');
   }
 
   var graphic = new O.Graphic(document.querySelector('.up-next'), function (root, item) {
-    ER.setText(O.field(root, 'title'), item.segment.title);
+    ER.setText(O.field(root, 'title'), ER.tx(item.segment, 'title'));
     ER.setText(O.field(root, 'when'), when(item));
   }, 'segment');
 

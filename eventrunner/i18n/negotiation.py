@@ -1,0 +1,42 @@
+"""Which language a page is in: the one asked for in the address (`?lang=es`, from the
+page's language switch, and remembered in a cookie), else the remembered one, else the
+first the browser accepts that we speak, else English."""
+
+from __future__ import annotations
+
+from eventrunner.core.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def spoken(tag: str | None) -> Language | None:
+    """'es-MX' -> 'es'; None for a language we do not speak."""
+    primary = (tag or "").strip().split("-")[0].split("_")[0].lower()
+    return next((language for language in LANGUAGES if language == primary), None)
+
+
+def accepted(header: str | None) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first; q=0 means 'not this'."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def choose_language(asked: str | None, remembered: str | None, accept_language: str | None) -> Language:
+    for choice in (asked, remembered, *accepted(accept_language)):
+        language = spoken(choice)
+        if language is not None:
+            return language
+    return DEFAULT_LANGUAGE
