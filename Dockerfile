@@ -10,6 +10,9 @@ COPY static ./static
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
+# The share image (/share.png) is drawn in DejaVu Sans Bold.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels eventrunner && rm -rf /wheels
 # Schedule files given on the command line (docker-compose.yml: "schedules/your-day.yaml")

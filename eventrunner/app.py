@@ -30,6 +30,8 @@ from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
+from eventrunner.web.bundles import with_bundles
+from eventrunner.web.calendar import CalendarRoutes
 from eventrunner.web.checkins import CHECKIN_PATH, CheckinRoutes
 from eventrunner.web.middleware import (
     behind_proxy,
@@ -43,6 +45,8 @@ from eventrunner.web.middleware import (
 from eventrunner.web.pages import PageRoutes
 from eventrunner.web.posts import PostRoutes
 from eventrunner.web.rendering import Pages
+from eventrunner.web.representatives import RepresentativeRoutes
+from eventrunner.web.share import ShareRoutes
 from eventrunner.web.static import StaticFiles
 
 log = logging.getLogger(__name__)
@@ -116,17 +120,22 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     limits = ConnectionLimits.for_open_files(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     realtime = Realtime(hub, dispatcher, auth, limits)
     realtime.attach(app)
-    PageRoutes(dispatcher, auth, Pages()).register(app)
+    static = StaticFiles(STATIC_DIR)
+    static.add(with_bundles(static.assets))
+    PageRoutes(dispatcher, auth, Pages(static.url)).register(app)
+    CalendarRoutes(dispatcher).register(app)
+    ShareRoutes(dispatcher).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
     CheckinRoutes(desk, auth).register(app)
+    RepresentativeRoutes().register(app)
     board, supervisor = post_counting(schedule.model, settings, dispatcher, store, hub, clock)
     if board is not None:
         await board.refresh(None)  # what was counted before this start
         PostRoutes(board, auth, PostCredentials.from_environment().webhook_secret).register(app)
-    StaticFiles(STATIC_DIR).register(app)
+    static.register(app)
     autopilot = Autopilot(dispatcher)
     node = None
     if redis_store and sessions:

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +18,8 @@ from aiohttp import web
 from eventrunner.access.lognoise import quiet_client_noise
 from eventrunner.cluster.workers import run_workers
 from eventrunner.config import DEMO_SCHEDULE, Settings
+from eventrunner.congress.lookup import DATA_DIR as CONGRESS_DATA_DIR
+from eventrunner.congress.refresh import DISTRICTS_URL, LEGISLATORS_URL, RefreshError, refresh
 from eventrunner.control.opening import DataDirInUse
 from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
@@ -188,6 +191,21 @@ def serve(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_PROBLEMS
 
 
+def congress_refresh(args: argparse.Namespace) -> int:
+    try:
+        done = refresh(args.legislators, args.districts, Path(args.out), args.as_of)
+    except RefreshError as error:
+        print(f"eventrunner congress-refresh: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(
+        f"eventrunner congress-refresh: {done.members} members as of {args.as_of}, "
+        f"{done.zctas} ZIP code areas in {done.districts} districts, written to {args.out}"
+    )
+    for warning in done.warnings:
+        print(f"  check: {warning}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eventrunner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -232,10 +250,39 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers
     validate = commands.add_parser("check", help="validate schedule files")
     validate.add_argument("files", nargs="+")
+    # A machine without internet passes local copies of the two files.
+    congress = commands.add_parser(
+        "congress-refresh", help="rebuild the ZIP code to members of Congress data from its sources"
+    )
+    congress.add_argument(
+        "--legislators",
+        default=LEGISLATORS_URL,
+        metavar="PATH_OR_URL",
+        help="legislators-current.yaml of unitedstates/congress-legislators (default: %(default)s)",
+    )
+    congress.add_argument(
+        "--districts",
+        default=DISTRICTS_URL,
+        metavar="PATH_OR_URL",
+        help="ZIP code area to district CSV (state_abbr, zcta, cd) (default: %(default)s)",
+    )
+    congress.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date.today(),
+        metavar="YYYY-MM-DD",
+        help="the date of the member data, shown on the page (default today; "
+        "for a local copy, the date of its upstream commit)",
+    )
+    congress.add_argument(
+        "--out", default=str(CONGRESS_DATA_DIR), help="where to write the files (default: %(default)s)"
+    )
     arguments = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(arguments)
     if args.command == "check":
         return check(args.files)
+    if args.command == "congress-refresh":
+        return congress_refresh(args)
     return serve(args, arguments)
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from eventrunner.web.bundles import with_bundles
 from eventrunner.web.overlays import OVERLAYS
+from eventrunner.web.static import load_assets
 
 from .builders import REPO
 from .conftest import PASSWORD
@@ -146,20 +148,22 @@ async def test_an_installed_wheel_serves_every_page(installed):
             async with session.post("/producer/login", data={"password": PASSWORD}) as response:
                 assert response.status == 200  # after the redirect to the console
             pages = [
-                await page("/", "#CommunitiesNotCages", "/static/js/participant.js?v="),
+                await page("/", "#CommunitiesNotCages", "/static/bundles/participant.js?v="),
                 await page("/producer", "/static/js/producer.js?v="),
                 await page("/overlays/", *(overlay.url for overlay in OVERLAYS)),
             ]
             for overlay in OVERLAYS:
                 pages.append(await page(overlay.url, f"/static/js/overlays/{overlay.name}.js?v="))
 
-            # Every file the pages load is served, and is the file from the tree.
+            # Every file the pages load is served, and is the file from the tree (or the
+            # bundle of files from the tree).
             referenced = {ref for text in pages for ref in STATIC_REF.findall(text)}
             assert len(referenced) >= 10
+            tree = with_bundles(load_assets(installed.source / "static"))
             for path, version in sorted(referenced):
                 assert version != "missing", f"the server did not find static/{path}"
                 async with session.get(f"/static/{path}") as response:
                     assert response.status == 200, path
-                    assert await response.read() == (installed.source / "static" / path).read_bytes(), path
+                    assert await response.read() == tree[path].body, path
     finally:
         server.stop()

@@ -83,7 +83,7 @@ def test_only_prose_keys_are_templated():
         "hashtags": ["{start:hour}"],
         "id": "{start:hour}",
     }
-    assert timetext.map_texts(doc, str.upper) == {
+    assert timetext.map_texts(doc, lambda text, language: text.upper()) == {
         "title": "AT {START:HOUR}",
         "links": [{"label": "{END:HOUR}", "url": "https://x.test/{start:hour}"}],
         "sample_posts": ["{START:HOUR}"],
@@ -95,3 +95,11 @@ def test_only_prose_keys_are_templated():
         ("links", 0, "label"),
         ("sample_posts", 0),
     ]
+
+
+def test_a_translation_says_its_times_in_its_own_language():
+    times = {"hour": (at("2022-03-03 13:00"), at("2022-03-03 14:00"))}
+    zone = timetext.zone_of("America/New_York")
+    doc = {"title": "At {start:hour}", "translations": {"es": {"title": "A las {start:hour}"}}}
+    rendered = timetext.map_texts(doc, lambda text, language: timetext.render(text, times, zone, language))
+    assert rendered == {"title": "At 1:00 PM EST", "translations": {"es": {"title": "A las 13:00 EST"}}}

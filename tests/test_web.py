@@ -146,7 +146,7 @@ async def test_pages_and_json_are_gzipped_when_the_client_accepts_it(running, pa
 
 
 async def test_versioned_static_files_are_immutable_and_precompressed(running):
-    _, page = await fetch(f"{running.url}/")
+    _, page = await fetch(f"{running.url}/overlays/clock")
     urls = re.findall(r'src="(/static/[^"]+\?v=[0-9a-f]{10})"', page.decode())
     assert "/static/js/program.js" in {u.split("?")[0] for u in urls}
     for url in urls:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
+
 from eventrunner.core.yamlsource import quoted
 
 # The schedule keys whose strings are prose for people (and so may hold placeholders);
@@ -65,10 +67,16 @@ def zone_label(local: datetime) -> str:
     return f"UTC{name}" if name[:1] in ("+", "-") else name
 
 
-def event_time(ms: int, zone: ZoneInfo) -> str:
-    """'1:00 PM EST' (i18n/dates.py says it in the viewer's language)."""
-    local = local_time(ms, zone)
-    return f"{local.strftime('%I:%M %p').lstrip('0')} {zone_label(local)}".rstrip()
+def clock_time(ms: int, zone: ZoneInfo, language: str = "en") -> str:
+    """'1:00 PM', or '13:00' in Spanish (CLDR's short time, from Babel)."""
+    # CLDR puts a narrow no-break space before AM/PM; browsers before Chromium 110 (OBS)
+    # print a plain space, and the page's own scripts rewrite these times.
+    return format_time(local_time(ms, zone), format="short", locale=language).replace("\u202f", " ")
+
+
+def event_time(ms: int, zone: ZoneInfo, language: str = "en") -> str:
+    """'1:00 PM EST', '13:00 EST' in Spanish."""
+    return f"{clock_time(ms, zone, language)} {zone_label(local_time(ms, zone))}".rstrip()
 
 
 def iso_datetime(ms: int, zone: ZoneInfo) -> str:
@@ -133,7 +141,7 @@ def referenced(text: str) -> set[str]:
         return set()
 
 
-def render(text: str, times: Times, zone: ZoneInfo) -> str:
+def render(text: str, times: Times, zone: ZoneInfo, language: str = "en") -> str:
     """The text with its placeholders as times. The schedule check has refused bad texts;
     should one reach a live show anyway, it is shown as written rather than failing."""
     if "{" not in text and "}" not in text:
@@ -148,20 +156,28 @@ def render(text: str, times: Times, zone: ZoneInfo) -> str:
             out.append(part)
         elif part.segment in times:
             start, end = times[part.segment]
-            out.append(event_time(start if part.edge == "start" else end, zone))
+            out.append(event_time(start if part.edge == "start" else end, zone, language))
         else:
             out.append(f"{{{part.edge}:{part.segment}}}")
     return "".join(out)
 
 
-def map_texts(value: Any, apply: Callable[[str], str], text: bool = False) -> Any:
-    """A copy of JSON-like `value` with `apply` on every string under a TEXT_KEYS key
-    (directly or in a list); everything else is kept as it is."""
+def map_texts(value: Any, apply: Callable[[str, str], str], text: bool = False, language: str = "en") -> Any:
+    """A copy of JSON-like `value` with `apply(string, language)` on every string under a
+    TEXT_KEYS key (directly or in a list), the language being the one of the
+    `translations` it is in; everything else is kept as it is."""
     if isinstance(value, dict):
-        return {key: map_texts(item, apply, key in TEXT_KEYS) for key, item in value.items()}
+        return {
+            key: (
+                {code: map_texts(texts, apply, False, code) for code, texts in item.items()}
+                if key == "translations" and isinstance(item, dict)
+                else map_texts(item, apply, key in TEXT_KEYS, language)
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [map_texts(item, apply, text) for item in value]
-    return apply(value) if text and isinstance(value, str) else value
+        return [map_texts(item, apply, text, language) for item in value]
+    return apply(value, language) if text and isinstance(value, str) else value
 
 
 def texts(value: Any, path: Path = (), text: bool = False) -> Iterator[tuple[Path, str]]:

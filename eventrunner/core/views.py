@@ -73,8 +73,8 @@ class DocumentBuilder:
         key = tuple(times.get(segment_id, (0, 0)) for segment_id in self._referenced)
         if self._resolved is None or self._resolved[0] != key:
 
-            def render(text: str) -> str:
-                return timetext.render(text, times, self._zone)
+            def render(text: str, language: str) -> str:
+                return timetext.render(text, times, self._zone, language)
 
             resolved = {
                 audience: (timetext.map_texts(event, render), timetext.map_texts(rundown, render))

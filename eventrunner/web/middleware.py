@@ -220,6 +220,15 @@ def default_rate_limits(self_limited: tuple[str, str]) -> list[Rule]:
     # Sign-in attempts are limited in the login handler, which counts only failures.
     return [
         (re.compile(re.escape(self_limited[0]) + r"[^/]+"), self_limited[1], None),
+        # A watch party looks up its members of Congress from one address: the route
+        # keeps its own, larger budgets (web/representatives.py).
+        (re.compile(r"/api/representatives"), "GET", None),
         (re.compile(r"/api/.*"), None, RateLimiter(per_minute=240, burst=60)),
-        (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=1200, burst=400)),
+        (
+            re.compile(
+                r"/|/producer|/overlays/.*|/schedule(/[^/]+)?\.ics|/schedule/[^/]+/google|/share\.png|/qr\.svg"
+            ),
+            "GET",
+            RateLimiter(per_minute=1200, burst=400),
+        ),
     ]

@@ -21,6 +21,7 @@ from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AG
 from eventrunner.stores.contract import StoreUnavailable
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
 from eventrunner.web.rendering import Pages, event_time_formatter
+from eventrunner.web.share import page_url
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class PageRoutes:
             states=STATES,
             action_types=ACTION_TYPES,
             field_offices=FIELD_OFFICES,
+            page_url=page_url(request),
         )
 
     async def producer(self, request: web.Request) -> web.Response:

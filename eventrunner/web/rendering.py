@@ -11,34 +11,15 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from eventrunner.config import OVERLAYS_DIR, STATIC_DIR, TEMPLATES_DIR
+from eventrunner.config import OVERLAYS_DIR, TEMPLATES_DIR
 from eventrunner.core import timetext
 from eventrunner.core.languages import DEFAULT_LANGUAGE, Language, translated
-from eventrunner.i18n import dates
 from eventrunner.i18n.catalogs import Catalog, load_catalogs
-from eventrunner.web.static import content_version
-
-
-def _static_url_factory(static_dir: Path) -> Callable[[str], str]:
-    versions: dict[str, str] = {}
-
-    def static_url(path: str) -> str:
-        # A content hash in the query: OBS caches hard, and a stale script on air is worse
-        # than a re-download after an upgrade.
-        if path not in versions:
-            try:
-                digest = content_version((static_dir / path).read_bytes())
-            except OSError:
-                digest = "missing"
-            versions[path] = digest
-        return f"/static/{path}?v={versions[path]}"
-
-    return static_url
 
 
 def event_time_formatter(zone_name: str, language: Language = DEFAULT_LANGUAGE) -> Callable[[int], str]:
     """`event_time(ms)` in templates: '1:00 PM EST', or '13:00 EST' in Spanish."""
-    return partial(dates.event_time, zone=timetext.zone_of(zone_name), language=language)
+    return partial(timetext.event_time, zone=timetext.zone_of(zone_name), language=language)
 
 
 def iso_datetime(ms: int, zone_name: str = "UTC") -> str:
@@ -50,9 +31,9 @@ def iso_datetime(ms: int, zone_name: str = "UTC") -> str:
 class Pages:
     def __init__(
         self,
+        static_url: Callable[[str], str],
         templates_dir: Path = TEMPLATES_DIR,
         overlays_dir: Path = OVERLAYS_DIR,
-        static_dir: Path = STATIC_DIR,
         catalogs: Mapping[Language, Catalog] | None = None,
     ) -> None:
         loader = jinja2.ChoiceLoader(
@@ -61,7 +42,6 @@ class Pages:
                 jinja2.FileSystemLoader(templates_dir),
             ]
         )
-        static_url = _static_url_factory(static_dir)
         self.envs = {
             language: _environment(loader, static_url, catalog)
             for language, catalog in (catalogs or load_catalogs()).items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -36,7 +37,7 @@ TEXT_TYPES = ("text/", "application/json", "image/svg+xml")
 
 
 def content_version(body: bytes) -> str:
-    """The `?v=` of a static URL; rendering.static_url uses the same."""
+    """The `?v=` of a static URL (StaticFiles.url)."""
     return hashlib.sha256(body).hexdigest()[:10]
 
 
@@ -95,6 +96,16 @@ class StaticFiles:
     def __init__(self, root: Path, prefix: str = "/static") -> None:
         self.prefix = prefix
         self.assets = load_assets(root)
+
+    def add(self, assets: Mapping[str, Asset]) -> None:
+        """Assets made here rather than read from the folder (web/bundles.py)."""
+        self.assets.update(assets)
+
+    def url(self, path: str) -> str:
+        """`static_url` in templates: a content hash in the query (`?v=`). OBS caches
+        hard, and a stale script on air is worse than a re-download after an upgrade."""
+        asset = self.assets.get(path)
+        return f"{self.prefix}/{path}?v={asset.version if asset else 'missing'}"
 
     def register(self, app: web.Application) -> None:
         app.router.add_get(self.prefix + "/{path:.+}", self.serve)

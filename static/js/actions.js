@@ -15,10 +15,6 @@
   var SVG_NS = 'http://www.w3.org/2000/svg';
   var PULSE_MS = 5000;            // a pin's pulse for a new check-in (three rings in CSS)
   var PICKED_MS = 2500;           // a card stays highlighted after a tap on its pin
-  var TYPE_LABELS = {
-    rally: 'Rally', vigil: 'Vigil', 'press conference': 'Press conference', caravan: 'Caravan',
-    'car caravan': 'Car caravan', other: 'Action'
-  };
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function field(name, root) { return $('[data-field="' + name + '"]', root); }
@@ -116,7 +112,7 @@
     if (stateFilter.dataset.key === key) return;
     stateFilter.dataset.key = key;
     stateFilter.textContent = '';
-    stateFilter.appendChild(ER.h('option', { value: '', text: 'All states (' + all.length + ')' }));
+    stateFilter.appendChild(ER.h('option', { value: '', text: ER.t('All states ({n})', { n: number.format(all.length) }) }));
     codes.forEach(function (code) {
       stateFilter.appendChild(ER.h('option', { value: code, text: stateName(code) + ' (' + counts[code] + ')' }));
     });
@@ -134,10 +130,10 @@
   }
 
   function liveText(action) {
-    return typeof action.people === 'number' ? 'Live now · ' + count(action.people, 'person', 'people') : 'Live now';
+    return typeof action.people === 'number' ? ER.t('Live now') + ' · ' + people(action.people) : ER.t('Live now');
   }
 
-  function actionCard(action, t, zone, people) {
+  function actionCard(action, t, zone, headcount) {
     var status = statusOf(action, t);
     var live = isLive(action);
     var localZone = P.isValidZone(action.timezone) ? action.timezone
@@ -146,10 +142,10 @@
     var theirs = localZone ? when(action.starts_at, action.ends_at, localZone) : '';
     var same = !theirs || theirs === yours;
     var meta = [
-      ER.h('span', { class: 'badge', text: TYPE_LABELS[action.type] || 'Action' }),
+      ER.h('span', { class: 'badge', text: ER.actionType(action.type) }),
       live ? ER.h('span', { class: 'action-status action-live', dataset: { field: 'live' }, text: liveText(action) }) : null,
-      !live && status === 'live' ? ER.h('span', { class: 'action-status', text: 'Happening now' }) : null,
-      !live && status === 'ended' ? ER.h('span', { class: 'action-status', text: 'Ended' }) : null
+      !live && status === 'live' ? ER.h('span', { class: 'action-status', text: ER.t('Happening now') }) : null,
+      !live && status === 'ended' ? ER.h('span', { class: 'action-status', text: ER.t('Ended') }) : null
     ];
     var where = [action.venue, [action.city, action.state].filter(Boolean).join(', ')].filter(Boolean).join(' · ');
     var data = { action: String(action.id), status: status };
@@ -159,22 +155,22 @@
       ER.h('h3', { class: 'action-title', dataset: { field: 'title' }, text: action.title }),
       ER.h('p', { class: 'action-when' }, [
         ER.h('span', { class: 'when-yours', dataset: { field: 'when-yours' }, text: yours }),
-        ER.h('span', { class: 'zone-tag', text: same ? ' (your time and local time)' : ' (your time)' }),
-        same ? null : ER.h('span', { class: 'when-local', dataset: { field: 'when-local' }, text: theirs + ' local time' })
+        ER.h('span', { class: 'zone-tag', text: ' ' + (same ? ER.t('(your time and local time)') : ER.t('(your time)')) }),
+        same ? null : ER.h('span', { class: 'when-local', dataset: { field: 'when-local' }, text: ER.t('{time} local time', { time: theirs }) })
       ]),
       ER.h('p', { class: 'action-where', dataset: { field: 'where' }, text: where }),
       action.detention_center
-        ? ER.h('p', { class: 'action-extra', dataset: { field: 'detention-center' }, text: 'Detention center: ' + action.detention_center })
+        ? ER.h('p', { class: 'action-extra', dataset: { field: 'detention-center' }, text: ER.t('Detention center: {name}', { name: action.detention_center }) })
         : null,
       action.field_office
-        ? ER.h('p', { class: 'action-extra', dataset: { field: 'field-office' }, text: 'ICE field office: ' + action.field_office })
+        ? ER.h('p', { class: 'action-extra', dataset: { field: 'field-office' }, text: ER.t('ICE field office: {name}', { name: action.field_office }) })
         : null,
       action.description
         ? ER.h('p', { class: 'description', dataset: { field: 'description' }, text: action.description })
         : null,
       // After it ends: how many were there when it last checked in (while the feed has it).
-      !live && typeof people === 'number'
-        ? ER.h('p', { class: 'action-checked-in', text: 'Checked in: ' + count(people, 'person', 'people') })
+      !live && typeof headcount === 'number'
+        ? ER.h('p', { class: 'action-checked-in', text: ER.t('Checked in: {people}', { people: people(headcount) }) })
         : null
     ]);
   }
@@ -205,21 +201,21 @@
     renderMap(t);
     var zone = viewerZone();
     var shown = shownActions(t);
-    var people = headcounts();
+    var latest = headcounts();
     // Rebuilt only when what it shows changes (the minute matters for "Happening now").
     var key = [doc.version, stateFilter.value, fold(citySearch.value), zone, Math.floor(t / 60000), actionsLimit].join('|');
     if (key === listKey) return;
     listKey = key;
     list.textContent = '';
-    shown.slice(0, actionsLimit).forEach(function (a) { list.appendChild(actionCard(a, t, zone, people[a.id])); });
+    shown.slice(0, actionsLimit).forEach(function (a) { list.appendChild(actionCard(a, t, zone, latest[a.id])); });
     markPicked();
     moreActions.hidden = shown.length <= actionsLimit;
-    ER.setText(moreActions, 'Show more actions (' + number.format(shown.length - actionsLimit) + ' more)');
+    ER.setText(moreActions, ER.t('Show more actions ({n} more)', { n: number.format(shown.length - actionsLimit) }));
     var text;
-    if (!all.length) text = 'No actions are listed yet. Host one below!';
-    else if (!shown.length) text = 'No actions match. Try another state or city.';
-    else if (shown.length === all.length) text = count(all.length, 'action', 'actions') + ', times in your time zone first.';
-    else text = count(shown.length, 'action', 'actions') + ' of ' + number.format(all.length) + '.';
+    if (!all.length) text = ER.t('No actions are listed yet. Host one below!');
+    else if (!shown.length) text = ER.t('No actions match. Try another state or city.');
+    else if (shown.length === all.length) text = ER.t('{actions}, times in your time zone first.', { actions: actionCount(all.length) });
+    else text = ER.t('{actions} of {total}.', { actions: actionCount(shown.length), total: number.format(all.length) });
     ER.setText(countLine, text);
   }
 
@@ -303,13 +299,14 @@
     var liveNow = typeof totals.live === 'number' ? totals.live : live;
     var present = typeof totals.people === 'number' ? totals.people : 0;
     var unmapped = all.length - Object.keys(keep).length;
-    ER.setText(mapTotals, !listed ? 'No actions listed yet.'
-      : liveNow ? count(liveNow, 'action', 'actions') + ' live now · ' + count(present, 'person', 'people') +
-        ' present · ' + count(listed, 'action', 'actions') + ' listed'
-        : count(listed, 'action', 'actions') + ' listed · none live now');
-    mapFrame.setAttribute('aria-label', 'Map: ' + count(all.length, 'action', 'actions') + ', ' +
-      (liveNow ? number.format(liveNow) + ' live now' : 'none live now') +
-      (unmapped > 0 ? ' (' + number.format(unmapped) + ' not on the map)' : ''));
+    ER.setText(mapTotals, !listed ? ER.t('No actions listed yet.')
+      : liveNow ? ER.t('{live} live now · {people} present · {listed} listed',
+        { live: actionCount(liveNow), people: people(present), listed: actionCount(listed) })
+        : ER.t('{listed} listed · none live now', { listed: actionCount(listed) }));
+    mapFrame.setAttribute('aria-label', ER.t('Map: {actions}, {live}', {
+      actions: actionCount(all.length),
+      live: liveNow ? ER.t('{n} live now', { n: number.format(liveNow) }) : ER.t('none live now')
+    }) + (unmapped > 0 ? ' ' + ER.t('({n} not on the map)', { n: number.format(unmapped) }) : ''));
     mapSection.hidden = false;
   }
 
@@ -399,9 +396,18 @@
   var moreCheckins = field('checkins-more', checkinsSection);
   var feedAll = false;
 
-  function count(n, one, many) {
+  /* "40 people", "3 actions": ER.nt needs its words written out where it is called. */
+  function counted(n) {
     var value = typeof n === 'number' && isFinite(n) ? n : 0;
-    return number.format(value) + ' ' + (value === 1 ? one : many);
+    return { value: value, n: number.format(value) };
+  }
+  function people(n) {
+    var c = counted(n);
+    return ER.nt('{n} person', '{n} people', c.value, c);
+  }
+  function actionCount(n) {
+    var c = counted(n);
+    return ER.nt('{n} action', '{n} actions', c.value, c);
   }
 
   function checkinRow(item, zone) {
@@ -411,7 +417,7 @@
       ER.h('p', { class: 'checkin-line', dataset: { field: 'line' } }, [
         ER.h('span', { class: 'place', text: [item.city, item.state].filter(Boolean).join(', ') }),
         ' — ',
-        ER.h('span', { class: 'count', text: count(item.headcount, 'person', 'people') }),
+        ER.h('span', { class: 'count', text: people(item.headcount) }),
         message ? ': ' : null,
         message ? ER.h('span', { class: 'message', text: message }) : null
       ]),
@@ -433,14 +439,14 @@
     var totals = doc.totals || {};
     var feed = Array.isArray(doc.feed) ? doc.feed : [];
     ER.setText(totalsLine, feed.length
-      ? count(totals.live, 'action', 'actions') + ' live · ' + count(totals.people, 'person', 'people')
-      : 'No check-ins yet.');
+      ? ER.t('{live} live · {people}', { live: actionCount(totals.live), people: people(totals.people) })
+      : ER.t('No check-ins yet.'));
     feedList.textContent = '';
     feed.slice(0, feedAll ? feed.length : FEED_SHOWN).forEach(function (item) {
       feedList.appendChild(checkinRow(item, zone));
     });
     moreCheckins.hidden = feedAll || feed.length <= FEED_SHOWN;
-    ER.setText(moreCheckins, 'Show all ' + feed.length + ' check-ins');
+    ER.setText(moreCheckins, ER.t('Show all {n} check-ins', { n: number.format(feed.length) }));
   }
   moreCheckins.addEventListener('click', function () {
     feedAll = true;
@@ -459,8 +465,8 @@
 
   // participant.js opens the page's one connection: it follows `checkins` too.
   ER.follow('checkins', onCheckins);
-  ER.setText(countLine, 'Loading actions…');
-  ER.setText(totalsLine, 'Loading check-ins…');
+  ER.setText(countLine, ER.t('Loading actions…'));
+  ER.setText(totalsLine, ER.t('Loading check-ins…'));
 
   // --- host an action ------------------------------------------------------------------------
 
@@ -499,7 +505,7 @@
     if (P.isValidZone(mine) && zones.indexOf(mine) === -1) zones.unshift(mine);
     zones.forEach(function (zone) {
       if (!P.isValidZone(zone)) return;
-      zoneSelect.appendChild(ER.h('option', { value: zone, text: zoneLabel(zone) + (zone === mine ? ' · this device' : '') }));
+      zoneSelect.appendChild(ER.h('option', { value: zone, text: zoneLabel(zone) + (zone === mine ? ' · ' + ER.t('this device') : '') }));
     });
     zoneSelect.value = mine;
     if (!zoneSelect.value && zoneSelect.options.length) zoneSelect.selectedIndex = 0;
@@ -507,8 +513,8 @@
   }
 
   function updateZoneHint() {
-    ER.setText(zoneHint, 'Starts and ends are read as ' + P.zoneCity(zoneSelect.value) + ' time. ' +
-      (zoneChosen ? '' : 'Choosing the state sets it; change it if the action is elsewhere.'));
+    ER.setText(zoneHint, ER.t('Starts and ends are read as {zone} time.', { zone: P.zoneCity(zoneSelect.value) }) +
+      (zoneChosen ? '' : ' ' + ER.t('Choosing the state sets it; change it if the action is elsewhere.')));
   }
 
   stateSelect.addEventListener('change', function () {
@@ -598,14 +604,14 @@
     if (submit.disabled) return;
     var body = payload();
     if (!body.starts_at || !body.ends_at) {
-      showError('Give the day and time it starts and ends.', body.starts_at ? 'ends_at' : 'starts_at');
+      showError(ER.t('Give the day and time it starts and ends.'), body.starts_at ? 'ends_at' : 'starts_at');
       return;
     }
     if (!idempotencyKey) idempotencyKey = newKey();
     showError('');
     ER.setText(thanks, '');
     submit.disabled = true;
-    ER.setText(submit, 'Sending…');
+    ER.setText(submit, ER.t('Sending…'));
     fetch('/api/actions', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
@@ -619,14 +625,15 @@
           zoneChosen = false;
           zoneSelect.value = P.viewerZone();
           updateZoneHint();
-          ER.setText(thanks, 'Thanks — a producer will review it.');
+          ER.setText(thanks, ER.t('Thanks — a producer will review it.'));
           thanks.focus();
           return;
         }
-        var message = answer && typeof answer.error === 'string' ? answer.error : 'The server answered ' + response.status + '.';
+        var message = answer && typeof answer.error === 'string' ? answer.error : ER.t('The server answered {status}.', { status: response.status });
         if (response.status === 429) {
           var wait = response.headers.get('Retry-After');
-          message = 'Too many submissions from your connection; try again' + (wait ? ' in ' + wait + ' s.' : ' shortly.');
+          message = wait ? ER.t('Too many submissions from your connection; try again in {n} s.', { n: wait })
+            : ER.t('Too many submissions from your connection; try again shortly.');
         }
         // "city: String should have at most 80 characters": the field it names gets focus.
         var named = /\b(title|type|venue|city|state|field_office|detention_center|starts_at|ends_at|timezone|description|contact)\b/
@@ -634,10 +641,10 @@
         showError(message, named ? named[1] : null);
       });
     }).catch(function () {
-      showError('Could not reach the server; check your connection and send it again.');
+      showError(ER.t('Could not reach the server; check your connection and send it again.'));
     }).then(function () {
       submit.disabled = false;
-      ER.setText(submit, 'Send for review');
+      ER.setText(submit, ER.t('Send for review'));
     });
   });
 

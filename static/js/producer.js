@@ -63,6 +63,16 @@
     }
   }
 
+  /* What the public sees in each other language the schedule translates the item into
+   * (overlays with ?lang=, the participant page): "ES · Transmisión Nacional en Vivo",
+   * a line each, so a producer checks both before taking a graphic. */
+  function translations(item, summary) {
+    return Object.keys(item.translations || {}).map(function (lang) {
+      var shown = summary(Object.assign({}, item, item.translations[lang]));
+      return h('div', { class: 'translation', lang: lang, text: lang.toUpperCase() + ' · ' + shown });
+    });
+  }
+
   // --- rundown ------------------------------------------------------------------------
 
   function timeCell() {
@@ -83,9 +93,10 @@
         h('td', { class: 'item' }, [
           h('span', { class: 'seg-title', text: segment.title }), ' ',
           h('span', { class: 'badge', text: segment.kind.replace(/_/g, ' ') }), ' ',
-          h('span', { class: 'row-state', dataset: { field: 'row-state' } }),
+          h('span', { class: 'row-state', dataset: { field: 'row-state' } })
+        ].concat(translations(segment, function (s) { return s.title; }), [
           segment.notes ? h('div', { class: 'notes', text: 'Note: ' + segment.notes }) : null
-        ]),
+        ])),
         h('td')
       ]));
       (segment.cues || []).forEach(function (cue) {
@@ -101,7 +112,7 @@
             h('span', { class: 'cue-kind', text: KIND_LABELS[cue.kind] || cue.kind }), ' ',
             h('span', { class: 'cue-text', title: cueSummary(cue), text: cueSummary(cue) }),
             cue.take === 'manual' ? h('span', { class: 'manual', text: ' (manual take)' }) : null
-          ]),
+          ].concat(translations(cue, cueSummary))),
           h('td', null, graphic ? [
             h('button', { type: 'button', class: 'btn btn-small btn-take', 'data-command': 'take',
               'data-cue': cue.id, 'aria-label': 'Take ' + cue.id, text: 'Take' }),

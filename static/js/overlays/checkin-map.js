@@ -86,7 +86,7 @@
     if (state === 'live') {
       return text + ' · ' + ER.t('live now') + (typeof action.people === 'number' ? ', ' + people(action.people) : '');
     }
-    return text + (state === 'ended' ? ' · ended' : ' · not live yet');
+    return text + ' · ' + (state === 'ended' ? ER.t('ended') : ER.t('not live yet'));
   }
 
   function svg(tag, attrs) {
