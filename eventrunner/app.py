@@ -122,14 +122,15 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     realtime.attach(app)
     static = StaticFiles(STATIC_DIR)
     static.add(with_bundles(static.assets))
-    PageRoutes(dispatcher, auth, Pages(static.url)).register(app)
+    pages = Pages(static.url)
+    PageRoutes(dispatcher, auth, pages).register(app)
     CalendarRoutes(dispatcher).register(app)
     ShareRoutes(dispatcher).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
-    CheckinRoutes(desk, auth).register(app)
+    CheckinRoutes(desk, auth, pages).register(app)
     RepresentativeRoutes().register(app)
     board, supervisor = post_counting(schedule.model, settings, dispatcher, store, hub, clock)
     if board is not None:

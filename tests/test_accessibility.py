@@ -20,6 +20,7 @@ from .test_checkins_browser import (
     JANUARY_15,
     PRODUCER,
     action,
+    api_path,
     approved_action,
     approved_checkin,
     call,
@@ -149,7 +150,7 @@ async def test_the_console_passes_axe_with_the_desk_and_the_post_count_showing(b
     await live_day(url)
     # Something in every list: an action and a check-in waiting, posts counted.
     _, link = await approved_action(url, title="Rally at the Federal Building")
-    status, _ = await call(url, "POST", link.removeprefix(url), {"headcount": 30, "message": "Thirty here"})
+    status, _ = await call(url, "POST", api_path(url, link), {"headcount": 30, "message": "Thirty here"})
     assert status == 201
     status, _ = await call(url, "POST", "/api/actions", action(title="Caravan to the processing center"))
     assert status == 201

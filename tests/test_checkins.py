@@ -46,13 +46,18 @@ async def call(url: str, method: str, path: str, body: object = None, **headers:
             return answer.status, await answer.json()
 
 
+def api_link(link: str) -> str:
+    """Where the check-in page a host's link opens posts its check-ins."""
+    return link.replace("/checkin/", "/api/checkin/", 1)
+
+
 async def approved_action(url: str, **changes: object) -> tuple[str, str]:
-    """(the action's id, its check-in link), approved by a producer."""
+    """(the action's id, the address its host posts check-ins to), approved by a producer."""
     status, created = await call(url, "POST", "/api/actions", action(**changes))
     assert status == 201 and created["status"] == "pending"
     status, approved = await call(url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
     assert status == 200 and approved["status"] == "approved"
-    return created["id"], approved["checkin_url"]
+    return created["id"], api_link(approved["checkin_url"])
 
 
 @pytest.mark.parametrize(
@@ -84,7 +89,7 @@ async def test_actions_wait_for_a_producer_and_the_contact_never_goes_public(run
     assert (await call(running.url, "POST", f"/api/actions/{created['id']}/approve"))[0] == 401
 
     status, approved = await call(running.url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER)
-    assert status == 200 and approved["checkin_url"].startswith(running.url + "/api/checkin/")
+    assert status == 200 and approved["checkin_url"].startswith(running.url + "/checkin/")
     # Approving twice cannot make a second link.
     assert (await call(running.url, "POST", f"/api/actions/{created['id']}/approve", **PRODUCER))[0] == 409
     listed = (await call(running.url, "GET", "/api/actions"))[1]["actions"]
@@ -234,9 +239,9 @@ async def test_a_lost_or_leaked_link_is_replaced_and_the_old_one_stops_working(r
     assert (await call(running.url, "POST", old_link.removeprefix(running.url), {"headcount": 1}))[0] == 201
     assert (await call(running.url, "POST", f"/api/actions/{action_id}/relink"))[0] == 401
     status, relinked = await call(running.url, "POST", f"/api/actions/{action_id}/relink", **PRODUCER)
-    assert status == 200 and relinked["checkin_url"] != old_link
+    assert status == 200 and api_link(relinked["checkin_url"]) != old_link
     assert (await call(running.url, "POST", old_link.removeprefix(running.url), {"headcount": 2}))[0] == 404
-    new_path = relinked["checkin_url"].removeprefix(running.url)
+    new_path = api_link(relinked["checkin_url"]).removeprefix(running.url)
     assert (await call(running.url, "POST", new_path, {"headcount": 3}))[0] == 201
 
 
@@ -344,10 +349,6 @@ async def test_the_hosts_of_many_actions_behind_one_address_all_check_in(running
         running.url, "POST", "/api/decisions", {"decision": "approve", "actions": ids}, **PRODUCER
     )
     assert status == 200 and len(batch["decided"]) == 70
-    statuses = [
-        (await call(running.url, "POST", answer["checkin_url"].removeprefix(running.url), {"headcount": 5}))[
-            0
-        ]
-        for answer in batch["decided"]
-    ]
+    paths = [api_link(answer["checkin_url"]).removeprefix(running.url) for answer in batch["decided"]]
+    statuses = [(await call(running.url, "POST", path, {"headcount": 5}))[0] for path in paths]
     assert statuses == [201] * 70

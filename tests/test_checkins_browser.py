@@ -105,9 +105,14 @@ async def approved_action(url: str, hours: float = 1, **changes: object) -> tupl
     return created["id"], approved["checkin_url"]
 
 
+def api_path(url: str, link: str) -> str:
+    """Where the check-in page a host's link opens posts its check-ins."""
+    return link.removeprefix(url).replace("/checkin/", "/api/checkin/", 1)
+
+
 async def approved_checkin(url: str, link: str, headcount: int, message: str) -> str:
     status, created = await call(
-        url, "POST", link.removeprefix(url), {"headcount": headcount, "message": message}
+        url, "POST", api_path(url, link), {"headcount": headcount, "message": message}
     )
     assert status == 201, created
     status, approved = await call(url, "POST", f"/api/checkins/{created['id']}/approve", **PRODUCER)
@@ -123,7 +128,8 @@ async def approved_photo_checkin(url: str, link: str, headcount: int, message: s
     form.add_field("headcount", str(headcount))
     form.add_field("message", message)
     form.add_field("photo", picture.getvalue(), filename="gate.jpg", content_type="image/jpeg")
-    async with aiohttp.ClientSession() as session, session.post(link, data=form) as answer:
+    path = api_path(url, link)
+    async with aiohttp.ClientSession() as session, session.post(url + path, data=form) as answer:
         assert answer.status == 201, await answer.text()
         created = await answer.json()
     status, approved = await call(url, "POST", f"/api/checkins/{created['id']}/approve", **PRODUCER)

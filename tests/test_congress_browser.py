@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, Request, expect
 
+from .axe import readable, violations
 from .browser import WAIT_MS
 from .builders import FREE_THEM_ALL, REPO, at
 
@@ -171,3 +172,15 @@ def shot(name: str):
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     return artifacts / name
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_the_congress_form_and_its_results_pass_axe(browser, show, language):
+    page = await (await browser.new_context(viewport=PHONE, bypass_csp=True)).new_page()
+    await page.goto(f"{show.url}/?lang={language}")
+    panel = page.locator(PANEL)
+    await panel.locator("input[inputmode=numeric]").fill("10001")
+    await panel.locator("input[inputmode=numeric]").press("Enter")
+    await expect(panel.locator("a[href^='tel:']").first).to_be_visible(timeout=WAIT_MS)
+    report = readable(await violations(page), f"the Congress form with results ({language})")
+    assert not report, report

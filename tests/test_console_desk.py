@@ -13,6 +13,7 @@ from .test_checkins_browser import (
     PAYLOADS,
     PRODUCER,
     action,
+    api_path,
     approved_action,
     assert_nothing_ran,
     call,
@@ -40,7 +41,7 @@ async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup
     checkins = []
     for n, message in enumerate(PAYLOADS[:3]):
         status, created = await call(
-            url, "POST", link.removeprefix(url), {"headcount": 10 + n, "message": message}
+            url, "POST", api_path(url, link), {"headcount": 10 + n, "message": message}
         )
         assert status == 201
         checkins.append(created["id"])
@@ -85,7 +86,7 @@ async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup
     await rows.first.locator("[data-decide=approve]").click()
     await expect(page.locator(".link-item")).to_be_visible(timeout=WAIT_MS)
     link_value = await page.locator(".link-item .link-url").input_value(timeout=WAIT_MS)
-    assert link_value.startswith(url + "/api/checkin/")
+    assert link_value.startswith(url + "/checkin/")
     await expect(page.locator("[data-field=queue-empty]")).to_be_visible(timeout=WAIT_MS)
 
     # The kill switch, and the spotlight, from the console.

@@ -1,8 +1,9 @@
 """The check-in API: hosting an action, checking in from it, and moderation.
 
 Public: submit an action (it waits for a producer), list approved actions and check-ins,
-post a check-in with the private link a producer handed the host. Producers (session or
-API token): the pending queue, approve, reject, trust a host, hide a check-in.
+open the private check-in page a producer handed the host and post check-ins from it.
+Producers (session or API token): the pending queue, approve, reject, trust a host, hide a
+check-in.
 """
 
 from __future__ import annotations
@@ -25,29 +26,41 @@ from eventrunner.checkins.desk import CHECKIN_DECISIONS, CheckinDesk, checkin_ph
 from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
 from eventrunner.checkins.views import producer_action
+from eventrunner.core import timetext
+from eventrunner.core.languages import Language
 from eventrunner.core.validation import FormError, parse
+from eventrunner.i18n.dates import long_date
+from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE, choose_language
 from eventrunner.stores.contract import Record, StoreUnavailable
 from eventrunner.web.api import error_response, json_response, producer_refusal, store_or_503
 from eventrunner.web.bodies import json_body
+from eventrunner.web.rendering import Pages
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
 MAX_IDEMPOTENCY_KEY = 100
-CHECKIN_PATH = "/api/checkin/"
+CHECKIN_PATH = "/api/checkin/"  # POST: a check-in
+CHECKIN_PAGE_PATH = "/checkin/"  # GET: the page a host's link opens, which posts to the above
+# The token is in the page's address: no cache keeps it, no other site is told it.
+PAGE_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 ACTION_DECISIONS = ("approve", "reject", "trust", "relink")
 MAX_BODIES_READ = 32
 BATCH_MAX = 200  # decisions in one request: what the console's queue shows
 
 
 class CheckinRoutes:
-    def __init__(self, desk: CheckinDesk, auth: ProducerAuth) -> None:
+    def __init__(self, desk: CheckinDesk, auth: ProducerAuth, pages: Pages) -> None:
         self.desk = desk
         self.auth = auth
+        self.pages = pages
         # A watch party shares one address: room for a few dozen hosts behind it.
         self.submissions = RateLimiter(per_minute=30, burst=20)
         # One link is one host's phone: a check-in every few seconds is plenty.
         self.per_link = RateLimiter(per_minute=12, burst=5)
+        # The same for opening its page, in a bucket of its own: reloading the page never
+        # spends what the host's next check-in needs.
+        self.page_per_link = RateLimiter(per_minute=12, burst=5)
         # Hosts behind one venue or carrier address each have their own link: the address
         # limit for check-ins only stops a script that tries links.
         self.checkins_per_address = RateLimiter(per_minute=600, burst=200)
@@ -62,6 +75,7 @@ class CheckinRoutes:
         app.router.add_get("/api/actions", store_or_503(self.list_actions))
         app.router.add_post("/api/actions/{id}/{decision}", store_or_503(self.decide_action))
         app.router.add_post(CHECKIN_PATH + "{token}", store_or_503(self.submit_checkin))
+        app.router.add_get(CHECKIN_PAGE_PATH + "{token}", self.checkin_page)
         app.router.add_get("/api/checkins", self.list_checkins)
         app.router.add_get("/api/photos/{id}.jpg", store_or_503(self.photo))
         app.router.add_post("/api/checkins/{id}/{decision}", store_or_503(self.decide_checkin))
@@ -129,6 +143,44 @@ class CheckinRoutes:
             return error_response(503, "the check-in could not be kept right now; try again shortly")
         return json_response({"id": record.id, "status": record.status}, status=201)
 
+    async def checkin_page(self, request: web.Request) -> web.Response:
+        """The page a host's link opens: their action, and the check-in form
+        (static/js/checkin.js posts it to the API)."""
+        token = request.match_info["token"]
+        asked = request.query.get("lang")
+        language = choose_language(
+            asked, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language")
+        )
+        # As the check-in itself: per link, and per address against a script trying links.
+        wait = self.page_per_link.retry_after(link_key(token)) or self.checkins_per_address.retry_after(
+            request.remote or "unknown"
+        )
+        if wait > 0:
+            seconds = str(math.ceil(wait))
+            response = self._page(language, 429, problem="busy", seconds=seconds)
+            response.headers["Retry-After"] = seconds
+            return response
+        try:
+            action = await self.desk.action_of_link(token)
+        except StoreUnavailable:
+            return self._page(language, 503, problem="unavailable")
+        if action is None:
+            return self._page(language, 404, problem="invalid")
+        response = self._page(
+            language, 200, action=_page_action(action, language), post_url=CHECKIN_PATH + token
+        )
+        if asked == language:  # a switch on this page is remembered, as on the participant page
+            response.set_cookie(
+                LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_MAX_AGE, path="/", samesite="Lax"
+            )
+        return response
+
+    def _page(self, language: Language, status: int, **context: Any) -> web.Response:
+        context = {"action": None, "problem": None, **context}
+        response = self.pages.render("checkin.html", status=status, language=language, **context)
+        response.headers.update(PAGE_HEADERS)
+        return response
+
     async def list_checkins(self, request: web.Request) -> web.Response:
         return json_response({"checkins": self.desk.public_feed()})
 
@@ -176,7 +228,7 @@ class CheckinRoutes:
         answer: dict[str, Any] = {**producer_action(record)}
         if token is not None:
             # Shown this once: the store keeps only its hash.
-            answer["checkin_url"] = f"{request.scheme}://{request.host}{CHECKIN_PATH}{token}"
+            answer["checkin_url"] = f"{request.scheme}://{request.host}{CHECKIN_PAGE_PATH}{token}"
         return answer
 
     async def decide_checkin(self, request: web.Request) -> web.Response:
@@ -263,6 +315,26 @@ def _limited(limiter: RateLimiter, key: str) -> web.Response | None:
     return error_response(429, f"too many submissions; try again in {seconds} s", **{"Retry-After": seconds})
 
 
+def _page_action(action: Record, language: Language) -> dict[str, str]:
+    """What the check-in page shows of its action: the host's own words (autoescaped by
+    the template), and its times in the action's zone, where the host is."""
+    body = action.body
+    zone = timetext.zone_of(str(body.get("timezone") or "UTC"))
+    starts, ends = int(body["starts_ms"]), int(body["ends_ms"])
+    start_day = timetext.local_time(starts, zone).date()
+    end_day = timetext.local_time(ends, zone).date()
+    until = timetext.event_time(ends, zone, language)
+    return {
+        "title": str(body["title"]),
+        "place": f"{body['venue']} · {body['city']}, {body['state']}",
+        "starts": timetext.iso_datetime(starts, zone),
+        "ends": timetext.iso_datetime(ends, zone),
+        "start_text": f"{long_date(start_day, language)}, {timetext.clock_time(starts, zone, language)}",
+        # Past midnight the end names its own day.
+        "end_text": until if end_day == start_day else f"{long_date(end_day, language)}, {until}",
+    }
+
+
 def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     return key[:MAX_IDEMPOTENCY_KEY] or None
@@ -299,7 +371,8 @@ async def _checkin_body(request: web.Request) -> tuple[Any, bytes | None]:
         elif part.name in ("headcount", "message"):
             text = (await _read_part(part, MAX_BODY, "a field is too long")).decode("utf-8", "replace")
             headcount = part.name == "headcount" and re.fullmatch(r"[0-9]{1,7}", text.strip())
-            fields[part.name] = int(text) if headcount else text
+            # A browser sends a textarea's line breaks as CRLF: counted as one, as typed.
+            fields[part.name] = int(text) if headcount else text.replace("\r\n", "\n")
         else:
             raise FormError(f"{part.name}: not a field of a check-in")
     return fields, photo or None

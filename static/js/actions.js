@@ -303,10 +303,11 @@
       : liveNow ? ER.t('{live} live now · {people} present · {listed} listed',
         { live: actionCount(liveNow), people: people(present), listed: actionCount(listed) })
         : ER.t('{listed} listed · none live now', { listed: actionCount(listed) }));
-    mapFrame.setAttribute('aria-label', ER.t('Map: {actions}, {live}', {
-      actions: actionCount(all.length),
-      live: liveNow ? ER.t('{n} live now', { n: number.format(liveNow) }) : ER.t('none live now')
-    }) + (unmapped > 0 ? ' ' + ER.t('({n} not on the map)', { n: number.format(unmapped) }) : ''));
+    // Each message its own call: Babel's extraction does not see one inside another.
+    var liveSummary = liveNow ? ER.t('{n} live now', { n: number.format(liveNow) }) : ER.t('none live now');
+    var summary = ER.t('Map: {actions}, {live}', { actions: actionCount(all.length), live: liveSummary });
+    mapFrame.setAttribute('aria-label', summary +
+      (unmapped > 0 ? ' ' + ER.t('({n} not on the map)', { n: number.format(unmapped) }) : ''));
     mapSection.hidden = false;
   }
 

@@ -167,15 +167,24 @@
     return document.documentElement.lang || 'en';
   }
 
-  /* "11:30 AM" (opts.zoneName: "11:30 AM EST"; opts.seconds; opts.weekday) in `zone`. */
+  /* "EST", "PST": the zone's abbreviation as US English writes it, in every language. Spanish
+   * would say "GMT-5", where the server's pages and the campaign say EST (timetext.zone_label). */
+  function zoneAbbreviation(ms, zone) {
+    var parts = formatter('en-US', { timeZone: zone, hour: 'numeric', timeZoneName: 'short' }).formatToParts(new Date(ms));
+    var name = parts.filter(function (part) { return part.type === 'timeZoneName'; })[0];
+    return name ? name.value : '';
+  }
+
+  /* "11:30 AM" (opts.zoneName: "11:30 AM EST"; opts.seconds; opts.weekday) in `zone`;
+   * "11:30" in Spanish, a 24-hour clock. */
   function formatTime(ms, zone, locale, opts) {
     if (typeof ms !== 'number') return '';
     opts = opts || {};
     var options = { timeZone: zone, hour: 'numeric', minute: '2-digit' };
     if (opts.seconds) options.second = '2-digit';
-    if (opts.zoneName) options.timeZoneName = 'short';
     if (opts.weekday) options.weekday = 'short';
-    return formatter(locale || defaultLocale(), options).format(new Date(ms));
+    var text = formatter(locale || defaultLocale(), options).format(new Date(ms));
+    return opts.zoneName ? text + ' ' + zoneAbbreviation(ms, zone) : text;
   }
 
   /* The calendar day of an instant in a zone, e.g. "2022-03-03", for comparing days. */
