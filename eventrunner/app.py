@@ -30,7 +30,7 @@ from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
-from eventrunner.web.bundles import with_bundles
+from eventrunner.web.bundles import bundles
 from eventrunner.web.calendar import CalendarRoutes
 from eventrunner.web.checkins import CHECKIN_PATH, CheckinRoutes
 from eventrunner.web.middleware import (
@@ -121,11 +121,11 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     realtime = Realtime(hub, dispatcher, auth, limits)
     realtime.attach(app)
     static = StaticFiles(STATIC_DIR)
-    static.add(with_bundles(static.assets))
+    static.add(bundles(static.assets))
     pages = Pages(static.url)
     PageRoutes(dispatcher, auth, pages).register(app)
-    CalendarRoutes(dispatcher).register(app)
-    ShareRoutes(dispatcher).register(app)
+    CalendarRoutes(dispatcher, settings.public_url).register(app)
+    ShareRoutes(dispatcher, settings.public_url).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)

@@ -25,6 +25,7 @@ from eventrunner.core.schedule import ScheduleError, load_schedule
 from eventrunner.openfiles import raise_open_file_limit
 from eventrunner.stores.contract import StoreConflict, StoreCorrupt, StoreUnavailable
 from eventrunner.stores.file import DataDirLocked
+from eventrunner.web.address import checked_public_url
 from eventrunner.web.listener import CappedSite, connection_limits
 
 EXIT_PROBLEMS = 2  # bad input: starting again will not help
@@ -163,6 +164,7 @@ def serve(args: argparse.Namespace, argv: list[str]) -> int:
         reuse_port=args.reuse_port,
         replay_posts=Path(args.replay_posts).resolve() if args.replay_posts else None,
         replay_speed=args.replay_speed,
+        public_url=args.public_url,
     )
     if settings.replay_posts is not None and not settings.replay_posts.is_file():
         print(f"eventrunner serve: --replay-posts: no file {settings.replay_posts}", file=sys.stderr)
@@ -206,6 +208,14 @@ def congress_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _public_url(text: str) -> str:
+    """--public-url (or EVENTRUNNER_PUBLIC_URL), checked before anything starts."""
+    try:
+        return checked_public_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (--public-url or EVENTRUNNER_PUBLIC_URL)") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eventrunner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +256,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument(
         "--replay-speed", type=float, default=1.0, help="how much faster than recorded to play it (default 1)"
+    )
+    run.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=os.environ.get("EVENTRUNNER_PUBLIC_URL", "").strip() or None,
+        metavar="URL",
+        help="the address people open, like https://day.example.org: share links, QR codes and "
+        "calendar files name it, not the Host of each request (or EVENTRUNNER_PUBLIC_URL)",
     )
     run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers
     validate = commands.add_parser("check", help="validate schedule files")

@@ -60,6 +60,10 @@ class Settings:
     # A recorded stream of posts to play into the count (rehearsals), and how fast.
     replay_posts: Path | None = None
     replay_speed: float = 1.0
+    # The participant page's public address (--public-url, checked by
+    # web/address.checked_public_url): share links, the QR code and calendar files name
+    # it whatever Host a request carries. None: each request's Host, if it is a plain one.
+    public_url: str | None = None
 
 
 def _kept_secret(data_dir: Path, name: str, env: str) -> Secret:

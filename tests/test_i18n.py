@@ -63,7 +63,7 @@ def test_every_message_has_a_spanish_translation(tmp_path):
 def test_translations_keep_their_placeholders():
     wrong = []
     for message in read_catalog(po_path("es"), "es"):
-        if not message.id or not message.string:
+        if not message.id or not message.string or message.fuzzy:  # fuzzy ones are never served
             continue
         ids = message.id if message.pluralizable else (message.id,)
         strings = message.string if message.pluralizable else (message.string,)

@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from eventrunner.web.bundles import with_bundles
+from eventrunner.web.bundles import bundles
 from eventrunner.web.overlays import OVERLAYS
 from eventrunner.web.static import load_assets
 
@@ -159,7 +159,8 @@ async def test_an_installed_wheel_serves_every_page(installed):
             # bundle of files from the tree).
             referenced = {ref for text in pages for ref in STATIC_REF.findall(text)}
             assert len(referenced) >= 10
-            tree = with_bundles(load_assets(installed.source / "static"))
+            files = load_assets(installed.source / "static")
+            tree = {**files, **bundles(files)}
             for path, version in sorted(referenced):
                 assert version != "missing", f"the server did not find static/{path}"
                 async with session.get(f"/static/{path}") as response:

@@ -16,8 +16,10 @@ import segno
 from PIL import Image
 from playwright.async_api import expect
 
+from eventrunner.cli import main
 from eventrunner.core.languages import translated
-from eventrunner.web import shareimage
+from eventrunner.web import share, shareimage
+from eventrunner.web.address import checked_public_url
 from eventrunner.web.rendering import Pages
 from eventrunner.web.share import QR_BORDER, QR_SCALE
 
@@ -132,6 +134,90 @@ async def test_the_qr_code_has_the_scheme_the_visitor_sees(start_server, behind_
     assert dark_modules(body) == expected_modules(f"{scheme}://{running.url.split('://')[1]}/")
 
 
+async def test_a_spanish_pages_qr_code_opens_it_in_spanish(running):
+    _, body = await get(f"{running.url}/qr.svg?lang=es")
+    assert dark_modules(body) == expected_modules(f"{running.url}/?lang=es")
+    _, body = await get(f"{running.url}/qr.svg?lang=xx")  # not a language of the server's
+    assert dark_modules(body) == expected_modules(f"{running.url}/")
+
+
+@pytest.mark.parametrize(
+    "host", ["a" * 3000, "[abc", "day.example/x", "[::1", "host:99999", "a" * 252 + ".org"]
+)
+@pytest.mark.parametrize("path", ["/qr.svg", "/"])
+async def test_a_host_header_that_is_not_a_host_is_a_bad_request(running, host, path):
+    """The Host header is the client's to write: only a plain host[:port] names the page
+    in its QR code, links and tags, never a 500 (segno's overflow, urlsplit's error)."""
+    response, body = await get(f"{running.url}{path}", headers={"Host": host})
+    assert response.status == 400
+    assert body.decode().startswith("The Host header must be a host name or address")
+
+
+@pytest.mark.parametrize("host", ["[::1]:8080", "day.example.org", "192.0.2.7:80", "localhost"])
+async def test_a_plain_host_header_names_the_page(running, host):
+    _, body = await get(f"{running.url}/qr.svg", headers={"Host": host})
+    assert dark_modules(body) == expected_modules(f"http://{host}/")
+
+
+async def test_an_address_too_long_for_a_qr_code_is_a_bad_request(running, monkeypatch):
+    def overflow(url: str) -> bytes:
+        raise segno.DataOverflowError("Data too large")
+
+    monkeypatch.setattr(share, "qr_svg", overflow)
+    response, body = await get(f"{running.url}/qr.svg")
+    assert response.status == 400 and body == b"The page's address is too long for a QR code."
+
+
+async def test_the_public_url_is_the_address_whatever_the_host(start_server):
+    running = await start_server(public_url="https://day.example.org/")
+    for host in ("192.168.1.20:8080", "evil.example", "[abc", "a" * 3000):
+        response, body = await get(f"{running.url}/qr.svg", headers={"Host": host})
+        assert response.status == 200
+        assert dark_modules(body) == expected_modules("https://day.example.org/")
+        _, body = await get(f"{running.url}/qr.svg?lang=es", headers={"Host": host})
+        assert dark_modules(body) == expected_modules("https://day.example.org/?lang=es")
+        response, page = await get(f"{running.url}/", headers={"Host": host})
+        assert response.status == 200
+        tags = meta(page.decode())
+        assert tags["og:url"] == "https://day.example.org/"
+        assert tags["og:image"] == "https://day.example.org/share.png"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("https://Day.Example.org", "https://day.example.org/"),
+        ("http://[2001:db8::1]:8080/", "http://[2001:db8::1]:8080/"),
+        ("http://192.0.2.7", "http://192.0.2.7/"),
+    ],
+)
+def test_a_public_url_is_an_http_address_with_a_host(given, used):
+    assert checked_public_url(given) == used
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "day.example.org",
+        "ftp://day.example.org",
+        "https://",
+        "http://[abc",
+        "https://user@day.example.org",
+        "https://day.example.org:99999",
+        "https://day.example.org/rally",
+        "https://day.example.org/?a=b",
+        "https://exa mple.org",
+    ],
+)
+def test_anything_else_is_refused_at_start(given, capsys):
+    with pytest.raises(ValueError, match="address"):
+        checked_public_url(given)
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--demo", "--public-url", given])
+    assert exit_.value.code == 2
+    assert "argument --public-url:" in capsys.readouterr().err
+
+
 # --- the macros ------------------------------------------------------------------------------
 
 
@@ -186,6 +272,18 @@ def test_meta_tags_in_spanish(running):
     assert tags["og:locale"] == "es_US"
     assert 'href="/schedule.ics?lang=es"' in html and 'href="/schedule/livestream.ics?lang=es"' in html
 
+    # What it shares opens the page in Spanish: previews, links, the copied link, posters.
+    assert tags["og:url"] == "https://day.example/?lang=es"
+    page = quote("https://day.example/?lang=es", safe="/")
+    assert page == "https%3A//day.example/%3Flang%3Des"
+    assert f"&amp;url={page}" in html
+    assert "https://bsky.app/intent/compose?text=" in html and html.count(f"%20{page}") == 2
+    assert 'data-share-link value="https://day.example/?lang=es"' in html
+    assert '<img src="/qr.svg?lang=es"' in html and 'href="/qr.svg?lang=es" download=' in html
+    # An English page's address carries no language: each visitor's own choice stands.
+    english = render_share(doc)
+    assert "lang=" not in english and '<img src="/qr.svg"' in english
+
 
 # --- the panel in a browser -------------------------------------------------------------------
 
@@ -218,8 +316,15 @@ async def test_the_share_panel_works_by_keyboard_and_touch(browser, running):
     assert href.endswith(f"%20{quote(running.url + '/', safe='')}")
     assert await page.evaluate("localStorage.getItem('eventrunner.mastodon')") == "mas.to"
 
-    # Not a bare name: said when the field is left, and the link does not go anywhere.
+    # A pasted address counts as its server's name (the sample posts read it the same way).
     await server.fill("https://mastodon.online/")
+    await server.press("Tab")
+    await expect(server).to_have_attribute("aria-invalid", "false")
+    assert (await mastodon.get_attribute("href")).startswith("https://mastodon.online/share?text=")
+    await server.fill("mas.to")
+
+    # No server name: said when the field is left, and the link does not go anywhere.
+    await server.fill("not a server")
     await server.press("Tab")
     await expect(server).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_text("Enter the server's name only, like mastodon.social.")).to_be_visible()

@@ -67,7 +67,40 @@ OVERALL_FAILURES = (30.0, 30)
 OVERALL = "*"
 
 
-class SignInBudget:
+class AddressAndOverall:
+    """Two budgets at once: one per client address, and one for the whole server."""
+
+    def __init__(
+        self,
+        per_address: tuple[float, int],
+        overall: tuple[float, int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._per_address = RateLimiter(per_minute=per_address[0], burst=per_address[1], clock=clock)
+        self._overall = RateLimiter(per_minute=overall[0], burst=overall[1], clock=clock)
+
+    def address_wait(self, client: str) -> float:
+        """Seconds until `client` may go again; 0 if it may now."""
+        return self._per_address.retry_after(client, take=False)
+
+    def overall_wait(self) -> float:
+        """Seconds until anyone may go again; 0 if they may now."""
+        return self._overall.retry_after(OVERALL, take=False)
+
+    def spend(self, client: str) -> None:
+        self._per_address.retry_after(client)
+        self._overall.retry_after(OVERALL)
+
+    def take(self, client: str) -> float:
+        """0 when `client` may go now, and then it spends from both; else the seconds to
+        wait, and a refused request spends nothing."""
+        wait = max(self.address_wait(client), self.overall_wait())
+        if wait == 0:
+            self.spend(client)
+        return wait
+
+
+class SignInBudget(AddressAndOverall):
     """Failed producer sign-ins, per client address and on the whole server. Only
     failures spend it; callers refuse even a correct secret while it is spent, or the
     one right guess among many would get through."""
@@ -78,17 +111,4 @@ class SignInBudget:
         overall: tuple[float, int] = OVERALL_FAILURES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._per_address = RateLimiter(per_minute=per_address[0], burst=per_address[1], clock=clock)
-        self._overall = RateLimiter(per_minute=overall[0], burst=overall[1], clock=clock)
-
-    def address_wait(self, client: str) -> float:
-        """Seconds until `client` may try again; 0 if it may now."""
-        return self._per_address.retry_after(client, take=False)
-
-    def overall_wait(self) -> float:
-        """Seconds until anyone may try a password or token again; 0 if they may now."""
-        return self._overall.retry_after(OVERALL, take=False)
-
-    def spend(self, client: str) -> None:
-        self._per_address.retry_after(client)
-        self._overall.retry_after(OVERALL)
+        super().__init__(per_address, overall, clock)

@@ -1,7 +1,8 @@
 """The message catalogs: one gettext .po file per language under locales/, written with
 Babel's tools (see docs/TRANSLATING.md). The server's templates read them through
-gettext; the page scripts get the messages their own files use, as JSON in the page, so
-one catalog serves both. A message with no translation (or a fuzzy one) is English."""
+gettext; the page scripts get every message a page script uses (about 6 KB in Spanish,
+far less compressed) as JSON in each page, so one catalog serves both. A message with no
+translation (or a fuzzy one) is English."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ first the browser accepts that we speak, else English."""
 from __future__ import annotations
 
 from eventrunner.core.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
+from eventrunner.web.qvalues import weighted
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -18,19 +19,9 @@ def spoken(tag: str | None) -> Language | None:
 
 def accepted(header: str | None) -> list[str]:
     """The tags of an Accept-Language header, most wanted first; q=0 means 'not this'."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((header or "").split(",")[:32]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and quality > 0:
-            ranked.append((-quality, position, tag))
+    ranked = [
+        (-weight, position, tag) for position, (tag, weight) in enumerate(weighted(header)) if weight > 0
+    ]
     return [tag for _, _, tag in sorted(ranked)]
 
 

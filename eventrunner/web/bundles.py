@@ -6,6 +6,7 @@ too, and a bundle's `?v=` changes with any of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -32,9 +33,14 @@ BUNDLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A vendored file's pointer to its source map: in a bundle it would send the browser's
+# developer tools to a file that is not there.
+SOURCE_MAP = re.compile(r"^//# sourceMappingURL=\S+$", re.MULTILINE)
+
+
 def _minified(name: str, text: str) -> str:
     if name.endswith(".min.js"):
-        return text
+        return SOURCE_MAP.sub("", text)
     return rjsmin.jsmin(text) if name.endswith(".js") else rcssmin.cssmin(text)
 
 
@@ -57,5 +63,6 @@ def bundle(assets: Mapping[str, Asset], names: tuple[str, ...]) -> Asset:
     )
 
 
-def with_bundles(assets: Mapping[str, Asset]) -> dict[str, Asset]:
-    return {**assets, **{path: bundle(assets, names) for path, names in BUNDLES.items()}}
+def bundles(assets: Mapping[str, Asset]) -> dict[str, Asset]:
+    """Every bundle of BUNDLES, made of `assets` (the static folder's files)."""
+    return {path: bundle(assets, names) for path, names in BUNDLES.items()}

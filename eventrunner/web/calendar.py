@@ -10,16 +10,18 @@ from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.calendar import calendar_ics, google_calendar_link
 from eventrunner.core.languages import Language
 from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, choose_language
-from eventrunner.web.share import page_url
+from eventrunner.web.address import page_url, use_public_url
 
 CALENDAR_TYPE = "text/calendar"
 
 
 class CalendarRoutes:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, public_url: str | None = None) -> None:
         self.dispatcher = dispatcher
+        self.public_url = public_url
 
     def register(self, app: web.Application) -> None:
+        use_public_url(app, self.public_url)
         app.router.add_get("/schedule.ics", self.day)
         app.router.add_get("/schedule/{segment_id}.ics", self.segment)
         app.router.add_get("/schedule/{segment_id}/google", self.google)
@@ -40,7 +42,7 @@ class CalendarRoutes:
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
                 # Times follow the producers' plan, and UIDs and URLs name the Host the
-                # client sent: fetched afresh, and never from a shared cache.
+                # client sent (without --public-url): fetched afresh, never from a shared cache.
                 "Cache-Control": "private, no-cache",
                 "Vary": "Accept-Language, Cookie",
             },

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import hdrs, web, web_response
 
 from eventrunner.access.ratelimit import RateLimiter
+from eventrunner.web.qvalues import weighted
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -106,20 +107,11 @@ UNCOMPRESSED_PATHS = ("/socket.io/", "/live/")  # realtime transports frame thei
 def accepts_gzip(request: web.Request) -> bool:
     """Whether Accept-Encoding allows gzip (an explicit q=0 refuses it, as does `*;q=0`)."""
     wildcard = False
-    for item in request.headers.get(hdrs.ACCEPT_ENCODING, "").lower().split(","):
-        coding, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if coding.strip() in ("gzip", "x-gzip"):
-            return quality > 0
-        if coding.strip() == "*":
-            wildcard = quality > 0
+    for coding, weight in weighted(request.headers.get(hdrs.ACCEPT_ENCODING)):
+        if coding in ("gzip", "x-gzip"):
+            return weight > 0
+        if coding == "*":
+            wildcard = weight > 0
     return wildcard
 
 
@@ -224,11 +216,12 @@ def default_rate_limits(self_limited: tuple[str, str]) -> list[Rule]:
         # keeps its own, larger budgets (web/representatives.py).
         (re.compile(r"/api/representatives"), "GET", None),
         (re.compile(r"/api/.*"), None, RateLimiter(per_minute=240, burst=60)),
+        (re.compile(r"/|/producer|/overlays/.*"), "GET", RateLimiter(per_minute=1200, burst=400)),
+        # What a page fetches after it (its QR code, the calendar files, the share card):
+        # a budget of its own, so a watch party's pages do not spend each other's loads.
         (
-            re.compile(
-                r"/|/producer|/overlays/.*|/schedule(/[^/]+)?\.ics|/schedule/[^/]+/google|/share\.png|/qr\.svg"
-            ),
+            re.compile(r"/schedule(/[^/]+)?\.ics|/schedule/[^/]+/google|/share\.png|/qr\.svg"),
             "GET",
-            RateLimiter(per_minute=1200, burst=400),
+            RateLimiter(per_minute=2400, burst=800),
         ),
     ]

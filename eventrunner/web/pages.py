@@ -14,14 +14,14 @@ from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.checkins.forms import ACTION_TYPES
 from eventrunner.checkins.places import FIELD_OFFICES, STATES
 from eventrunner.control.dispatcher import Dispatcher
-from eventrunner.core.languages import LANGUAGES, Language
+from eventrunner.core.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from eventrunner.core.views import Audience
 from eventrunner.i18n import dates
-from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE, choose_language
+from eventrunner.i18n.negotiation import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE, choose_language, spoken
 from eventrunner.stores.contract import StoreUnavailable
+from eventrunner.web.address import page_url
 from eventrunner.web.overlays import OVERLAYS, OVERLAYS_BY_NAME
 from eventrunner.web.rendering import Pages, event_time_formatter
-from eventrunner.web.share import page_url
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class PageRoutes:
         app.router.add_get("/overlays", self.overlay_index)
         app.router.add_get("/overlays/{name}", self.overlay)
 
-    def _context(self, audience: Audience, language: Language = "en", **extra: Any) -> dict[str, Any]:
+    def _context(
+        self, audience: Audience, language: Language = DEFAULT_LANGUAGE, **extra: Any
+    ) -> dict[str, Any]:
         doc = {**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()}
         return {
             "doc": doc,
@@ -73,7 +75,7 @@ class PageRoutes:
         )
         response = self._render(template, language, **context)
         response.headers["Vary"] = "Accept-Language, Cookie"
-        if asked == language:
+        if spoken(asked) == language:
             response.set_cookie(
                 LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_MAX_AGE, path="/", samesite="Lax"
             )

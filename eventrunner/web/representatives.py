@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from eventrunner.access.ratelimit import RateLimiter
+from eventrunner.access.ratelimit import AddressAndOverall
 from eventrunner.congress.lookup import BadQuery, Directory
 from eventrunner.web.api import error_response, json_response
 
@@ -24,7 +24,6 @@ PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer
 # same time, and a lookup costs microseconds; the overall cap bounds a flood of addresses.
 PER_ADDRESS = (1200.0, 400)
 OVERALL = (30_000.0, 5000)
-EVERYONE = "*"
 
 
 @functools.cache
@@ -38,14 +37,13 @@ class RepresentativeRoutes:
         self, directory: Directory | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.directory = directory or shipped_directory()
-        self._per_address = RateLimiter(per_minute=PER_ADDRESS[0], burst=PER_ADDRESS[1], clock=clock)
-        self._overall = RateLimiter(per_minute=OVERALL[0], burst=OVERALL[1], clock=clock)
+        self._budget = AddressAndOverall(PER_ADDRESS, OVERALL, clock)
 
     def register(self, app: web.Application) -> None:
         app.router.add_get(PATH, self.representatives)
 
     async def representatives(self, request: web.Request) -> web.Response:
-        wait = self._spend(request.remote or "unknown")
+        wait = self._budget.take(request.remote or "unknown")
         if wait > 0:
             seconds = str(math.ceil(wait))
             message = f"many people are looking up their members of Congress; try again in {seconds} s"
@@ -55,14 +53,3 @@ class RepresentativeRoutes:
         except BadQuery as error:
             return error_response(400, str(error), **PRIVATE)
         return json_response(found.as_json(), status=200 if found.found else 404, **PRIVATE)
-
-    def _spend(self, client: str) -> float:
-        """0 when `client` may look up now (then it spends from both budgets), else the
-        seconds to wait; a refused request spends nothing."""
-        wait = max(
-            self._per_address.retry_after(client, take=False), self._overall.retry_after(EVERYONE, take=False)
-        )
-        if wait == 0:
-            self._per_address.retry_after(client)
-            self._overall.retry_after(EVERYONE)
-        return wait

@@ -14,17 +14,11 @@ from eventrunner.control.dispatcher import Dispatcher
 from eventrunner.core.languages import translated
 from eventrunner.i18n.dates import long_date
 from eventrunner.i18n.negotiation import choose_language
+from eventrunner.web.address import page_url, use_public_url
 from eventrunner.web.shareimage import share_image
 
 QR_SCALE = 8  # pixels per module in the SVG's width and height; it scales without loss
 QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
-
-
-def page_url(request: web.Request) -> str:
-    """The participant page's address as the client sees it. Behind a proxy with
-    --behind-proxy, the scheme is X-Forwarded-Proto's (middleware.behind_proxy); the
-    proxy passes the Host header on (deploy/nginx.conf)."""
-    return f"{request.scheme}://{request.host}/"
 
 
 @lru_cache(maxsize=32)
@@ -38,11 +32,18 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue().replace(b"<svg ", f'<svg width="{width}" height="{height}" '.encode(), 1)
 
 
+def shared_url(page: str, lang: str) -> str:
+    """The page's address as shared from a page in `lang`: the link opens in it."""
+    return page if lang == "en" else f"{page}?lang={lang}"
+
+
 class ShareRoutes:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, public_url: str | None = None) -> None:
         self.dispatcher = dispatcher
+        self.public_url = public_url
 
     def register(self, app: web.Application) -> None:
+        use_public_url(app, self.public_url)
         app.router.add_get("/share.png", self.image)
         app.router.add_get("/qr.svg", self.qr)
 
@@ -61,10 +62,17 @@ class ShareRoutes:
         )
 
     async def qr(self, request: web.Request) -> web.Response:
-        # The Host header is the client's to write: the answer is for this client only,
-        # never a shared cache's copy for everyone.
+        # `?lang=es` for a Spanish page's QR code: the page it opens is in Spanish too.
+        url = shared_url(page_url(request), choose_language(request.query.get("lang"), None, None))
+        try:
+            # Drawing a long address takes a while: not on the event loop.
+            svg = await asyncio.to_thread(qr_svg, url)
+        except segno.DataOverflowError:
+            raise web.HTTPBadRequest(text="The page's address is too long for a QR code.") from None
+        # Without --public-url the address is the client's Host header: the answer is for
+        # this client only, never a shared cache's copy for everyone.
         return web.Response(
-            body=qr_svg(page_url(request)),
+            body=svg,
             content_type="image/svg+xml",
             headers={"Cache-Control": "private, max-age=300"},
         )

@@ -7,7 +7,6 @@
   var ER = window.ER;
   var P = ER.program;
   var ZONE_KEY = 'eventrunner.zone';
-  var MASTODON_KEY = 'eventrunner.mastodon';
   var COMMON_ZONES = [
     'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix',
     'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Puerto_Rico',
@@ -223,15 +222,8 @@
 
   // --- share links and copy buttons ---------------------------------------------------
 
-  /* "https://mastodon.online/" or "@me@mas.to" -> "mastodon.online" / "mas.to". */
-  function mastodonHost(input) {
-    var text = String(input || '').trim().toLowerCase();
-    text = text.replace(/^https?:\/\//, '').replace(/^@?[^@\/]+@/, '').split('/')[0];
-    return /^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d{1,5})?$/.test(text) ? text : null;
-  }
-
   function setupShare() {
-    var stored = mastodonHost(ER.storage.get(MASTODON_KEY)) || 'mastodon.social';
+    var stored = ER.mastodonHost(ER.storage.get(ER.MASTODON_KEY)) || 'mastodon.social';
     var inputs = $all('.mastodon-instance');
     function update(host) {
       $all('.post').forEach(function (post) {
@@ -244,11 +236,11 @@
     inputs.forEach(function (input) {
       input.value = stored;
       input.addEventListener('change', function () {
-        var host = mastodonHost(input.value);
+        var host = ER.mastodonHost(input.value);
         input.setAttribute('aria-invalid', host ? 'false' : 'true');
         if (!host) return;
         inputs.forEach(function (other) { other.value = host; });
-        ER.storage.set(MASTODON_KEY, host);
+        ER.storage.set(ER.MASTODON_KEY, host);
         update(host);
       });
     });

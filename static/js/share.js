@@ -5,23 +5,11 @@
 (function () {
   'use strict';
   var ER = window.ER;
-  // The same choice as the sample posts' Mastodon server (participant.js).
-  var MASTODON_KEY = 'eventrunner.mastodon';
   var STATUS_MS = 5000;
 
   var panel = document.querySelector('[data-share-panel]');
   if (!panel) return;
   function $(selector) { return panel.querySelector(selector); }
-
-  /* "mastodon.social" -> itself; anything but a bare host name (a scheme, a path, a
-   * port, an @handle) -> null: the name goes straight into the share link's address. */
-  function hostName(text) {
-    var host = String(text || '').trim().toLowerCase();
-    var labels = host.split('.');
-    if (host.length > 253 || labels.length < 2) return null;
-    var ok = labels.every(function (label) { return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label); });
-    return ok ? host : null;
-  }
 
   function shareText() {
     return panel.dataset.shareMessage + ' ' + $('[data-share-link]').value;
@@ -35,12 +23,12 @@
       link.setAttribute('href', 'https://' + host + '/share?text=' + encodeURIComponent(shareText()));
     }
     function check() {
-      var host = hostName(input.value);
+      var host = ER.mastodonHost(input.value);
       input.setAttribute('aria-invalid', host ? 'false' : 'true');
       error.hidden = Boolean(host);
       return host;
     }
-    var stored = hostName(ER.storage.get(MASTODON_KEY));
+    var stored = ER.mastodonHost(ER.storage.get(ER.MASTODON_KEY));
     if (stored) {
       input.value = stored;
       use(stored);
@@ -48,12 +36,12 @@
     // The link follows every valid name typed; the error waits until the field is left,
     // so it does not flash while "mastodon.soc" is on its way to being a name.
     input.addEventListener('input', function () {
-      var host = hostName(input.value);
+      var host = ER.mastodonHost(input.value);
       if (!host) return;
       error.hidden = true;
       input.setAttribute('aria-invalid', 'false');
       use(host);
-      ER.storage.set(MASTODON_KEY, host);
+      ER.storage.set(ER.MASTODON_KEY, host);
     });
     input.addEventListener('change', check);
     link.addEventListener('click', function (event) {

@@ -376,6 +376,18 @@
     });
   };
 
+  /* Where the viewer's Mastodon account lives, for share links: "https://mastodon.online/",
+   * "@me@mas.to" or "mas.to:8443" -> "mastodon.online", "mas.to", "mas.to:8443"; anything
+   * else -> null (the name goes straight into a link's address). The sample posts and the
+   * share panel keep one choice under MASTODON_KEY. */
+  ER.MASTODON_KEY = 'eventrunner.mastodon';
+  ER.mastodonHost = function (input) {
+    var text = String(input || '').trim().toLowerCase();
+    text = text.replace(/^https?:\/\//, '').replace(/^@?[^@\/]+@/, '').split('/')[0];
+    if (text.length > 253) return null;
+    return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{1,5})?$/.test(text) ? text : null;
+  };
+
   /* "Rally", "Vigil"... for an action's type (ACTION_TYPES in eventrunner/checkins/forms.py),
    * in the page's language; an unknown type as it came, as text. */
   ER.actionType = function (type) {
