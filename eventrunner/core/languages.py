@@ -9,6 +9,8 @@ from typing import Any, Literal
 Language = Literal["en", "es"]
 LANGUAGES: tuple[Language, ...] = ("en", "es")
 DEFAULT_LANGUAGE: Language = "en"
+# Each language in its own words, for the pages' language switch.
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "es": "Español"}
 
 
 def translated(item: Mapping[str, Any], field: str, language: str) -> Any:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from eventrunner.config import OVERLAYS_DIR, TEMPLATES_DIR
 from eventrunner.core import timetext
-from eventrunner.core.languages import DEFAULT_LANGUAGE, Language, translated
+from eventrunner.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, Language, translated
 from eventrunner.i18n.catalogs import Catalog, load_catalogs
 
 
@@ -67,6 +67,7 @@ def _environment(
     env.globals.update(
         static_url=static_url,
         lang=catalog.language,
+        language_names=LANGUAGE_NAMES,
         script_messages=catalog.script_messages,
         # `tx(segment, "title")`: the schedule's text in the page's language, or as written.
         tx=partial(translated, language=catalog.language),
