@@ -30,6 +30,7 @@ from eventrunner.stores.embedded import EmbeddedStore
 from eventrunner.stores.redis import RedisStore
 from eventrunner.topics.hub import LiveHub
 from eventrunner.web.api import ApiRoutes
+from eventrunner.web.asrun import AsRunLog, AsRunRoutes
 from eventrunner.web.bundles import bundles
 from eventrunner.web.calendar import CalendarRoutes
 from eventrunner.web.checkins import CHECKIN_PATH, CheckinRoutes
@@ -128,6 +129,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
     ShareRoutes(dispatcher, settings.public_url).register(app)
     api = ApiRoutes(dispatcher, auth)
     api.register(app)
+    AsRunRoutes(AsRunLog(dispatcher, store.collections, opened=new_show), auth).register(app)
     desk = CheckinDesk(store.collections, hub, clock, shared=store.show.shared)
     await desk.refresh(None)  # what was submitted and decided before this start
     CheckinRoutes(desk, auth, pages).register(app)

@@ -84,6 +84,7 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._on_change: list[Callable[[ShowState], None]] = []
         self._on_stale: list[Callable[[], None]] = []
+        self._on_command: list[Callable[[Command, str, ShowState, ShowState], None]] = []
         self.problem: str | None = None  # why this process cannot run the show, if it cannot
 
     @property
@@ -96,6 +97,11 @@ class Dispatcher:
     def on_change(self, callback: Callable[[ShowState], None]) -> None:
         """`callback(state)` runs after every saved change, inside the lock: keep it quick."""
         self._on_change.append(callback)
+
+    def on_command(self, callback: Callable[[Command, str, ShowState, ShowState], None]) -> None:
+        """`callback(command, source, before, after)` runs after each change this process
+        saved (never for news from another process), inside the lock: keep it quick."""
+        self._on_command.append(callback)
 
     async def dispatch(self, command: Command, source: str, fence: int | None = None) -> int:
         """Apply a command; returns the show's version after it. Raises CommandRejected.
@@ -128,6 +134,7 @@ class Dispatcher:
                 except Exception as error:
                     log.exception("could not save v%d", new_state.version)
                     raise ShowNotSaved(f"could not save the show, nothing changed: {error}") from error
+                before = self.state
                 self._take(new_state)
                 self.hub.publish(SHOW_TOPIC, self._views(new_state), new_state.version)
                 name = getattr(command, "command", type(command).__name__)
@@ -139,6 +146,11 @@ class Dispatcher:
                     new_state.phase,
                     new_state.segment.id,
                 )
+                for callback in self._on_command:
+                    try:
+                        callback(command, source, before, new_state)
+                    except Exception:  # a broken listener must not undo a saved change
+                        log.exception("command listener failed on v%d", new_state.version)
                 return new_state.version
             raise ShowNotSaved("the show kept changing under this command; nothing changed, try again")
 

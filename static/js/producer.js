@@ -237,7 +237,117 @@
         (localZone !== eventZone ? '; the grey line under each time is yours (' + localZone + ').' : '.'));
     }
     if (ticker) ticker.render(); else render();
+    asrunChanged(doc.version);
   }
+
+  // --- as-run log ----------------------------------------------------------------------
+
+  /* While the panel is open: the newest entries at first, then those after the last one
+   * shown, each time the show's version moves past it. An entry is written just after
+   * its change is published, so one not there yet is asked for again shortly. */
+  var ASRUN_SHOWN = 100;
+  var ASRUN_RETRY_MS = 1500;
+  var ASRUN_RETRIES = 3;
+  var asrun = { entries: [], last: null, wanted: 0, busy: false, again: false, retries: 0, timer: null };
+
+  function offBy(ms, later, earlier) {
+    var secs = Math.round(ms / 1000);
+    if (secs === 0) return 'on time';
+    return P.formatElapsed(Math.abs(secs) * 1000) + ' ' + (secs > 0 ? later : earlier);
+  }
+
+  function span(ms, endMs) {
+    if (typeof ms !== 'number') return '';
+    return t(ms, true) + ' – ' + (typeof endMs === 'number' ? t(endMs, true) : '…');
+  }
+
+  /* Over-runs (and late starts) above zero in amber. */
+  function offCell(entry) {
+    var lines = [];
+    var seg = entry.segment || {};
+    if (entry.ended) lines.push([entry.ended.title + ': ended ', entry.ended.over_ms, 'over', 'under']);
+    if (typeof seg.over_ms === 'number') lines.push(['ended ', seg.over_ms, 'over', 'under']);
+    else if (typeof seg.late_ms === 'number') lines.push(['started ', seg.late_ms, 'late', 'early']);
+    return h('td', null, lines.map(function (line) {
+      var over = Math.round(line[1] / 1000) > 0;
+      return h('div', { class: over ? 'is-over' : null, text: line[0] + offBy(line[1], line[2], line[3]) });
+    }));
+  }
+
+  function asrunRow(entry) {
+    var seg = entry.segment || {};
+    return h('tr', { dataset: { version: String(entry.version) } }, [
+      h('td', { class: 'time', title: entry.at_iso, text: t(entry.at, true) }),
+      h('td', { class: 'who', text: entry.who }),
+      h('td', null, [h('span', { class: 'asrun-command', text: entry.command }), ' ', entry.what]),
+      h('td', { class: 'time' }, [
+        h('div', { class: 'asrun-segment', text: seg.title || '' }),
+        h('div', { text: span(seg.planned_start, seg.planned_end) })
+      ]),
+      h('td', { class: 'time', text: span(seg.actual_start, seg.actual_end) }),
+      offCell(entry)
+    ]);
+  }
+
+  function renderAsrun() {
+    var body = field('asrun-rows');
+    body.textContent = '';
+    asrun.entries.slice().reverse().forEach(function (entry) { body.appendChild(asrunRow(entry)); });
+    field('asrun-empty').hidden = asrun.entries.length > 0;
+  }
+
+  function asrunChanged(version) {
+    if (typeof version === 'number' && version > asrun.wanted) {
+      asrun.wanted = version;
+      asrun.retries = 0;
+    }
+    if (field('asrun').open) loadAsrun();
+  }
+
+  function loadAsrun() {
+    if (asrun.busy) { asrun.again = true; return; }
+    if (asrun.last !== null && asrun.last >= asrun.wanted) return;
+    clearTimeout(asrun.timer);
+    asrun.busy = true;
+    var more = false;
+    var url = '/api/asrun' + (asrun.last === null ? '' : '?since=' + asrun.last);
+    fetch(url, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) throw new Error(answer.error || 'the server answered ' + response.status);
+          return answer;
+        });
+      })
+      .then(function (answer) {
+        more = !!answer.more;
+        var fresh = (answer.entries || []).filter(function (entry) {
+          return asrun.last === null || entry.version > asrun.last;
+        });
+        fresh.forEach(function (entry) { asrun.last = Math.max(asrun.last || 0, entry.version); });
+        if (asrun.last === null) asrun.last = 0;
+        asrun.entries = asrun.entries.concat(fresh).slice(-ASRUN_SHOWN);
+        if (fresh.length) renderAsrun();
+        ER.setText(field('asrun-status'), '');
+        if (!more && asrun.last < asrun.wanted && asrun.retries < ASRUN_RETRIES) {
+          asrun.retries += 1;
+          asrun.timer = setTimeout(loadAsrun, ASRUN_RETRY_MS);
+        }
+      }, function (error) {
+        ER.setText(field('asrun-status'), 'The as-run log cannot be read now: ' +
+          (error && error.message ? error.message : 'the server cannot be reached') + '.');
+      })
+      .then(function () {
+        asrun.busy = false;
+        if (more || asrun.again) { asrun.again = false; loadAsrun(); }
+      });
+  }
+
+  field('asrun').addEventListener('toggle', function () {
+    if (!field('asrun').open) return;
+    // Closed for long: the newest again, rather than every page in between.
+    if (asrun.last !== null && asrun.wanted - asrun.last > ASRUN_SHOWN) { asrun.last = null; asrun.entries = []; }
+    loadAsrun();
+  });
 
   // --- connection -----------------------------------------------------------------------
 
