@@ -58,6 +58,9 @@ async def test_producers_moderate_a_batch_from_the_keyboard_and_see_typed_markup
     await assert_nothing_ran(page, dialogs, ".desk")
 
     # Keyboard: the action row, then the first two check-ins selected with X, approved with A.
+    # The console's own keys armed, so that only the queue's focus keeps them quiet.
+    await page.click("[data-field=arm]")
+    await expect(page.locator("[data-field=arm]")).to_have_attribute("aria-pressed", "true")
     await rows.first.focus()
     # The console's own keys (next, hold, clear) do nothing from inside the queue.
     for key in ("ArrowRight", "h", "c"):

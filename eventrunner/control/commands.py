@@ -18,6 +18,7 @@ from pydantic import (
 from eventrunner.core import show
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
+from eventrunner.stores.contract import LastChange
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -81,6 +82,12 @@ class Reset(Command):
     command: Literal["reset"]
 
 
+class Undo(Command):
+    command: Literal["undo"]
+    # Filled in by the dispatcher (the command undone, for the as-run log); never sent.
+    undoes: str | None = None
+
+
 class Advance(Command):
     """Internal: apply whatever the clock says is due. Only the autopilot sends it."""
 
@@ -88,7 +95,7 @@ class Advance(Command):
 
 
 ProducerCommand = Annotated[
-    Next | Previous | Jump | Hold | Resume | Extend | Shorten | Take | Clear | StartNow | Reset,
+    Next | Previous | Jump | Hold | Resume | Extend | Shorten | Take | Clear | StartNow | Reset | Undo,
     Field(discriminator="command"),
 ]
 COMMAND_NAMES = (
@@ -103,7 +110,10 @@ COMMAND_NAMES = (
     "clear",
     "start_now",
     "reset",
+    "undo",
 )
+# How long after a person's command `undo` may take it back, by the server clock.
+UNDO_WINDOW_MS = 30_000
 _parser: TypeAdapter[Any] = TypeAdapter(ProducerCommand)
 
 
@@ -117,6 +127,8 @@ def parse_command(payload: Any) -> Command:
     name = payload.get("command")
     if name not in COMMAND_NAMES:
         raise BadCommand(f"unknown command {name!r}; one of: {', '.join(COMMAND_NAMES)}")
+    if name == "undo" and "undoes" in payload:
+        raise BadCommand('undo: undoes: the server fills it in; send {"command": "undo"}')
     try:
         return _parser.validate_python(payload)
     except ValidationError as error:
@@ -153,7 +165,39 @@ def apply_command(state: ShowState, command: Command, schedule: Schedule, now: i
             return show.reset(state, schedule.plan, now)
         case Advance():
             return show.advance(state, now)
+        case Undo():
+            raise CommandRejected("undo needs the stored show's last change: the dispatcher runs it")
     raise BadCommand(f"unhandled command {command!r}")  # pragma: no cover
 
 
-__all__ = ["Advance", "BadCommand", "Command", "CommandRejected", "apply_command", "parse_command"]
+def undo(state: ShowState, last: LastChange | None, now: int) -> ShowState:
+    """The state from before `last`, if it is a person's command that made `state` less
+    than UNDO_WINDOW_MS ago; every field but the version comes back as it was. An undo is
+    not undone in turn (there is no redo): the producer presses the command again."""
+    if last is None or last.version != state.version:
+        raise CommandRejected("nothing to undo: no command has changed the show since it was opened")
+    ago = f"{max(now - last.at, 0) // 1000} s ago"
+    if last.command == "undo":
+        raise CommandRejected(f"nothing to undo: the last change was an undo ({ago}); there is no redo")
+    if last.before is None:
+        raise CommandRejected(
+            f"nothing to undo: the last change was the clock's ({last.command}, {ago}), not a command"
+        )
+    if now - last.at >= UNDO_WINDOW_MS:
+        raise CommandRejected(
+            f"nothing to undo: the last command ({last.command}, {ago}) is older than"
+            f" {UNDO_WINDOW_MS // 1000} s"
+        )
+    return last.before.model_copy(deep=True)
+
+
+__all__ = [
+    "Advance",
+    "BadCommand",
+    "Command",
+    "CommandRejected",
+    "Undo",
+    "apply_command",
+    "parse_command",
+    "undo",
+]

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from eventrunner.control.commands import Command, apply_command, parse_command
+from eventrunner.control.commands import Advance, Command, Undo, apply_command, parse_command, undo
 from eventrunner.core.schedule import Schedule
 from eventrunner.core.show import CommandRejected, ShowState
 from eventrunner.core.views import AUDIENCES, Audience, DocumentBuilder
 from eventrunner.stores.contract import (
+    LastChange,
     LeaseLost,
     ScheduleRef,
     ShowStore,
@@ -112,12 +113,26 @@ class Dispatcher:
                     await self._catch_up(None)
                 if command.if_version is not None and command.if_version != self.state.version:
                     raise VersionConflict(command.if_version, self.state.version)
-                new_state = apply_command(self.state, command, self.schedule, self.clock())
+                now = self.clock()
+                if isinstance(command, Undo):
+                    last = await self._last_change()
+                    new_state = undo(self.state, last, now)
+                    command = command.model_copy(update={"undoes": last.command if last else None})
+                else:
+                    new_state = apply_command(self.state, command, self.schedule, now)
                 if new_state == self.state:
                     return self.state.version
                 new_state.version = self.state.version + 1
                 try:
-                    record = StoredShow(schedule=self.ref, state=new_state)
+                    change = LastChange(
+                        command=str(getattr(command, "command", type(command).__name__)),
+                        by=source,
+                        at=now,
+                        version=new_state.version,
+                        # What `undo` would bring back: only a person's command is undone.
+                        before=None if isinstance(command, Advance | Undo) else self.state,
+                    )
+                    record = StoredShow(schedule=self.ref, state=new_state, last_change=change)
                     await self.store.save(record, self.state.version, fence=fence)
                 except LeaseLost as error:
                     raise ShowNotSaved(f"nothing changed: {error}") from error
@@ -153,6 +168,17 @@ class Dispatcher:
                         log.exception("command listener failed on v%d", new_state.version)
                 return new_state.version
             raise ShowNotSaved("the show kept changing under this command; nothing changed, try again")
+
+    async def _last_change(self) -> LastChange | None:
+        """The stored show's last change, if it made the state this process holds. From
+        the store, not memory: another process (or this one before a restart) made it."""
+        try:
+            stored = await self.store.load()
+        except (StoreUnavailable, StoreCorrupt) as error:
+            raise ShowNotSaved(f"the show cannot be read now, nothing changed: {error}") from error
+        if stored is None or stored.state.version != self.state.version:
+            return None
+        return stored.last_change
 
     async def refresh(self, envelope: Envelope | None) -> None:
         """The show topic's refresh: news from another process, or a bus that was down."""

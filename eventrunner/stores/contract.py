@@ -33,11 +33,28 @@ class ScheduleRef(BaseModel):
     baseline: dict[str, tuple[int, int]] = {}
 
 
+class LastChange(BaseModel):
+    """The change that made the stored state, kept beside it so that any process of the
+    show can undo it (`undo`): the undo needs the state from before it, and whether it
+    was a person's command, how long ago, and that nothing came after it."""
+
+    command: str
+    by: str  # the dispatcher's source: "api", "console:…", "autopilot"
+    at: int  # epoch ms by the server clock
+    version: int  # the version this change saved
+    # The state before the change, for a person's command; None for what cannot be undone
+    # (the autopilot following the clock, an undo itself).
+    before: ShowState | None = None
+
+
 class StoredShow(BaseModel):
     # The record's layout; a record of another layout is refused, never half-read.
     schema_version: Literal[1] = 1
     schedule: ScheduleRef
     state: ShowState
+    # Absent in records saved before undo existed (and after a restore or a reopen):
+    # then there is nothing to undo.
+    last_change: LastChange | None = None
 
 
 class StoreConflict(Exception):

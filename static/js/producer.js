@@ -1,7 +1,10 @@
 /* Producer console: show clock, rundown with Go/Take, graphics on air, commands with
  * keyboard shortcuts, overlay URLs. All commands go over the /producer socket, each
  * with the document version it was pressed against (if_version), and only while the
- * console is connected. The console alone shows over-time as a negative count. */
+ * console is connected. The console alone shows over-time as a negative count.
+ * Single-key shortcuts work only while the producer has armed them (off on every load);
+ * Undo takes back this console's last command for 30 s; a graphic cue can be previewed,
+ * drawn with the overlays' stylesheet, before it is taken to air. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -23,6 +26,11 @@
   var HEALTH_EVERY_MS = 5000;
   var rundownKey = '';
   var timesVersion = -1;
+  var armed = false;               // single-key shortcuts fire only while true
+  // This console's last change the server may still undo: {what, version, at (server ms)}.
+  var undoable = null;
+  var UNDO_WINDOW_MS = 30000;      // eventrunner.control.commands.UNDO_WINDOW_MS
+  var previewCue = null;           // the graphic cue shown in the preview panel, by id
   var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
 
   // --- formatting -------------------------------------------------------------------
@@ -114,6 +122,8 @@
             cue.take === 'manual' ? h('span', { class: 'manual', text: ' (manual take)' }) : null
           ].concat(translations(cue, cueSummary))),
           h('td', null, graphic ? [
+            h('button', { type: 'button', class: 'btn btn-small', 'data-preview': cue.id, 'aria-pressed': 'false',
+              'aria-label': 'Preview ' + cue.id, text: 'Preview' }), ' ',
             h('button', { type: 'button', class: 'btn btn-small btn-take', 'data-command': 'take',
               'data-cue': cue.id, 'aria-label': 'Take ' + cue.id, text: 'Take' }),
             h('span', { class: 'on-air-badge', text: 'On air' })
@@ -162,6 +172,7 @@
       row.classList.toggle('is-current', !!(inLive && doc.program.cue === id));
       row.classList.toggle('is-done', P.cueTiming(doc, id).actual !== undefined);
       row.dataset.onAir = onAir[id] ? 'true' : 'false';
+      row.dataset.previewed = id === previewCue ? 'true' : 'false';
     });
   }
 
@@ -223,7 +234,9 @@
     renderRundownTimes(doc);
     renderRundownState(doc, d);
     renderOnAir(d, now);
-    return P.flips(d).concat([0, d.heldSince]);
+    renderUndo(doc, now);
+    renderPreview(doc, d);
+    return P.flips(d).concat([0, d.heldSince, undoable && undoable.at]);
   }
 
   function onDoc(doc) {
@@ -349,6 +362,151 @@
     loadAsrun();
   });
 
+  // --- undo ---------------------------------------------------------------------------
+
+  /* "Undo next (12 s)" while the show is still at the version this console's last command
+   * made, for 30 s after it was pressed (a hair less than the server's own window). */
+  function renderUndo(doc, now) {
+    var button = $('[data-command="undo"]');
+    if (undoable && (doc.version > undoable.version || now - undoable.at >= UNDO_WINDOW_MS)) undoable = null;
+    var left = undoable && doc.version === undoable.version ? UNDO_WINDOW_MS - (now - undoable.at) : 0;
+    var usable = left > 0 && connection === 'connected' && !degraded;
+    if (button.disabled === usable) button.disabled = !usable;
+    ER.setText(field('undo-label', button), left > 0
+      ? 'Undo ' + undoable.what + ' (' + Math.ceil(left / 1000) + ' s)' : 'Nothing to undo');
+  }
+
+  // --- preview then take ---------------------------------------------------------------
+
+  /* The previewed cue drawn as the overlay draws it: the overlays' stylesheet and markup
+   * (overlays/graphics.html) in a frame of its own, so neither page's styles touch the
+   * other's. The frame has no address: this page fills it, and no script runs in it. */
+  var GRAPHIC_OF_KIND = { lower_third: 'lower-third', stat: 'stat-card', quote: 'quote-card', cta: 'cta' };
+  var previewShown = '';           // what the frame shows now (cue id and content)
+  var previewCss = null;           // a promise: the stylesheet in the frame has loaded
+
+  function previewDocument() {
+    var frame = field('preview-frame');
+    var inner = frame.contentDocument;
+    if (!inner.getElementById('canvas')) {
+      var link = inner.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = frame.dataset.css;
+      previewCss = new Promise(function (resolve) {
+        link.addEventListener('load', resolve);
+        link.addEventListener('error', resolve);   // drawn unstyled rather than never
+      });
+      inner.head.appendChild(link);
+      inner.body.className = 'overlay is-preview';
+      inner.body.appendChild(h('div', { class: 'preview-bg', 'aria-hidden': 'true' }));
+      inner.body.appendChild(h('div', { class: 'canvas', id: 'canvas' }));
+    }
+    return inner;
+  }
+
+  function textSpan(cls, fit, text) {
+    return h('span', { class: cls, 'data-fit': fit ? '' : null, dataset: { field: cls }, text: text || '' });
+  }
+
+  /* The graphic's element for a cue, with the texts the overlay's own script puts in it
+   * (static/js/overlays/<name>.js). */
+  function previewGraphic(cue) {
+    var name = GRAPHIC_OF_KIND[cue.kind];
+    var parts;
+    if (cue.kind === 'lower_third') parts = [textSpan('name', true, ER.tx(cue, 'name')), textSpan('role', true, ER.tx(cue, 'role'))];
+    else if (cue.kind === 'stat') {
+      parts = [textSpan('figure', true, ER.tx(cue, 'figure')), textSpan('label', true, ER.tx(cue, 'label')),
+        textSpan('as-of', false, cue.as_of ? ER.t('as of {date}', { date: P.formatDate(cue.as_of) }) : ''),
+        textSpan('source', false, cue.source ? ER.t('Source: {source}', { source: ER.tx(cue, 'source') }) : '')];
+    } else if (cue.kind === 'quote') parts = [textSpan('text', true, ER.tx(cue, 'text')), textSpan('attribution', true, ER.tx(cue, 'attribution'))];
+    else {
+      var url = ER.safeUrl(ER.tx(cue, 'url'));
+      var shown = url && !/^mailto:/i.test(url)
+        ? url.replace(/^https?:\/\//i, '').replace(/^www\./i, '').replace(/\/$/, '') : '';
+      parts = [textSpan('text', true, ER.tx(cue, 'text')), textSpan('url', true, shown)];
+    }
+    return h('div', { class: 'graphic plate ' + name, dataset: { graphic: name, visible: 'true' } }, parts);
+  }
+
+  /* The overlay's text fitting (overlay.js fit), in short: the largest whole size down to
+   * --fit-min at which the text keeps to its lines, else the floor with an ellipsis. */
+  function fitPreview(el) {
+    if (!el.textContent) return;
+    var css = el.ownerDocument.defaultView.getComputedStyle(el);
+    var max = parseFloat(css.fontSize);
+    var min = Math.min(max, parseFloat(css.getPropertyValue('--fit-min')) || max);
+    var lines = parseInt(css.getPropertyValue('--fit-lines'), 10);
+    var height = parseFloat(css.maxHeight);
+    el.style.maxHeight = 'none';
+    function fits() {
+      var line = parseFloat(css.lineHeight);
+      var allowed = lines > 0 ? lines : isFinite(height) ? Math.max(1, Math.floor(height / line)) : 1;
+      return el.scrollWidth <= el.clientWidth && el.clientHeight <= allowed * line + 1;
+    }
+    var size = max;
+    while (size > min && !fits()) {
+      size -= 1;
+      el.style.fontSize = size + 'px';
+    }
+    if (!fits()) {
+      el.dataset.fit = 'clamped';
+      el.style.webkitLineClamp = String(lines > 0 ? lines : Math.max(1, Math.floor(height / parseFloat(css.lineHeight))));
+    }
+    el.style.maxHeight = '';
+  }
+
+  function scalePreview() {
+    var stage = field('preview-stage');
+    var frame = field('preview-frame');
+    if (stage.clientWidth) frame.style.transform = 'scale(' + stage.clientWidth / 1920 + ')';
+  }
+
+  function showPreview(id) {
+    previewCue = id;
+    if (client && client.doc) { if (ticker) ticker.render(); else render(); }
+    if (id) field('preview-stage').scrollIntoView({ block: 'nearest' });
+  }
+
+  function renderPreview(doc, d) {
+    var panel = $('.cue-preview');
+    var found = previewCue ? P.cue(doc, previewCue) : null;
+    var cue = found && P.GRAPHIC_KINDS[found.cue.kind] ? found.cue : null;
+    if (!cue) previewCue = null;
+    $all('[data-preview]').forEach(function (button) {
+      var pressed = button.dataset.preview === previewCue ? 'true' : 'false';
+      if (button.getAttribute('aria-pressed') !== pressed) button.setAttribute('aria-pressed', pressed);
+    });
+    var slot = cue && P.GRAPHIC_KINDS[cue.kind];
+    var onAir = !!(cue && d.graphics[slot] && d.graphics[slot].cue.id === cue.id);
+    var state = !cue ? 'empty' : onAir ? 'on-air' : 'preview';
+    if (panel.dataset.state !== state) panel.dataset.state = state;
+    ER.setText(field('preview-badge'), onAir ? 'On air now' : 'Not on air');
+    field('preview-empty').hidden = !!cue;
+    field('preview-stage').hidden = !cue;
+    field('preview-actions').hidden = !cue;
+    var take = field('preview-take');
+    if (cue) take.dataset.cue = cue.id; else delete take.dataset.cue;
+    ER.setText(take, onAir ? 'Take again' : 'Take to air');
+    var what = cue ? (KIND_LABELS[cue.kind] || cue.kind) + ' ' + cue.id : '';
+    ER.setText(field('preview-caption'), !cue ? ''
+      : onAir ? what + ' is on air now.' : 'Previewing ' + what + ': not on air until you take it.');
+    var key = cue ? ER.stableKey(cue) : '';
+    if (key === previewShown) return;
+    previewShown = key;
+    var inner = previewDocument();
+    var canvas = inner.getElementById('canvas');
+    canvas.textContent = '';
+    if (!cue) return;
+    scalePreview();
+    var graphic = previewGraphic(cue);
+    canvas.appendChild(graphic);
+    previewCss.then(function () {
+      if (graphic.parentNode) $all('[data-fit]', graphic).forEach(fitPreview);
+    });
+  }
+
+  window.addEventListener('resize', scalePreview);
+
   // --- connection -----------------------------------------------------------------------
 
   /* A banner under the header while the server is away: commands cannot be sent. */
@@ -372,7 +530,7 @@
     var connected = connection === 'connected';
     var usable = connected && !degraded;
     document.body.dataset.console = connected && degraded ? 'degraded' : connection;
-    $all('button[data-command]').forEach(function (button) {
+    $all('button[data-command]:not([data-command="undo"])').forEach(function (button) {
       if (button.disabled === usable) button.disabled = !usable;
       if (usable) button.removeAttribute('title');
       else button.title = connection === 'connecting' ? 'Connecting to the server…'
@@ -399,6 +557,7 @@
       : 'Commands are off until the connection is back' + since +
         '; retrying by itself. The screen shows the last state it had.');
     field('conn-banner-signin', el).hidden = !refusal;
+    if (client && client.doc) renderUndo(client.doc, client.now());
   }
 
   function setConnection(connected) {
@@ -419,6 +578,7 @@
   }
 
   function describe(payload) {
+    if (payload.command === 'undo') return 'undo' + (undoable ? ' ' + undoable.what : '');
     var text = payload.command;
     if (payload.segment) text += ' ' + payload.segment;
     if (payload.cue) text += ' ' + payload.cue;
@@ -449,6 +609,11 @@
         result = 'not done. The show changed' +
           (typeof reply.version === 'number' ? ' (now v' + reply.version + ')' : '') + '; check and press again.';
       } else result = 'refused: ' + ((reply && reply.error) || 'unknown error');
+      if (ok) {
+        // What Undo would take back: this press, until the show changes again or 30 s pass.
+        undoable = payload.command === 'undo' ? null : { what: what, version: reply.version, at: sentAt };
+        if (ticker) ticker.render(); else render();
+      }
       setStatus(what + ': ' + result, ok ? 'ok' : conflict ? 'conflict' : 'error');
       ER.setText(field('last-command'), what + ' at ' + t(sentAt, true) + ' — ' +
         (ok ? 'ok' : conflict ? 'not done: the show had changed' : 'refused'));
@@ -472,6 +637,11 @@
 
   function run(el) {
     if (!el) return;
+    if (el.dataset.command === 'undo' && el.disabled) {   // its shortcut: say why not
+      setStatus('Nothing to undo: Undo takes back this console\'s last command for ' +
+        UNDO_WINDOW_MS / 1000 + ' s, while nothing else has changed the show.', 'error');
+      return;
+    }
     var payload = payloadFor(el);
     if (payload.command === 'reset' &&
         !window.confirm('Reset the show to the plan? Everything done by hand today is undone.')) return;
@@ -481,9 +651,14 @@
   document.addEventListener('click', function (event) {
     var button = event.target.closest('[data-command]');
     if (button) run(button);
+    var picked = event.target.closest('[data-preview]');
+    if (picked) showPreview(picked.dataset.preview === previewCue ? null : picked.dataset.preview);
+    if (event.target.closest('[data-field="preview-close"]')) showPreview(null);
+    if (event.target.closest('[data-field="arm"]')) setArmed(!armed);
     // A mouse click leaves focus on the button (or checkbox), where Space would press
-    // it again instead of meaning "next". Keyboard users (detail 0) keep their focus.
-    var control = button || event.target.closest('input[type="checkbox"]');
+    // it again instead of meaning "next" (or disarm). Keyboard users (detail 0) keep their focus.
+    var control = button || picked || event.target.closest('[data-field="arm"], [data-field="preview-close"]') ||
+      event.target.closest('input[type="checkbox"]');
     if (control && event.detail > 0) control.blur();
   });
 
@@ -499,8 +674,19 @@
     ArrowLeft: '[data-command="previous"]', h: '[data-command="hold"]', s: '[data-command="start_now"]',
     '+': '[data-command="extend"][data-minutes="1"]', '=': '[data-command="extend"][data-minutes="1"]',
     '-': '[data-command="shorten"][data-minutes="1"]', _: '[data-command="shorten"][data-minutes="1"]',
-    c: '[data-command="clear"]:not([data-slot])'
+    c: '[data-command="clear"]:not([data-slot])', u: '[data-command="undo"]'
   };
+
+  function setArmed(on) {
+    armed = on;
+    var toggle = field('arm');
+    toggle.setAttribute('aria-pressed', on ? 'true' : 'false');
+    ER.setText(field('arm-state'), on ? 'On' : 'Off');
+    document.body.dataset.armed = on ? 'true' : 'false';
+    ER.setText(field('arm-note'), on ? 'Space is Next, and every key in the list below fires its command.'
+      : 'Keys do nothing until you arm them; buttons always work.');
+    setStatus(on ? 'Shortcuts armed: Space is Next.' : 'Shortcuts off: keys do nothing.', on ? 'ok' : '');
+  }
 
   document.addEventListener('keydown', function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
@@ -512,6 +698,10 @@
     var selector = SHORTCUTS[event.key.length === 1 ? event.key.toLowerCase() : event.key];
     if (!selector) return;
     event.preventDefault();
+    if (!armed) {
+      setStatus('Not sent: shortcuts are off. Switch on "Shortcuts armed" to use keys, or press the button.', 'error');
+      return;
+    }
     run($(selector));
   });
 
