@@ -101,6 +101,7 @@ async def build_server(settings: Settings, clock: Callable[[], int] = wall_clock
         secrets.session_key.value.encode(),
         data_dir=settings.data_dir,
         sessions=sessions,
+        role_passwords=secrets.role_passwords(),
     )
     hub = LiveHub(clock)
     dispatcher = Dispatcher(schedule, ref, state, store.show, hub, clock=clock)

@@ -16,8 +16,9 @@ from pathlib import Path
 from aiohttp import web
 
 from eventrunner.access.lognoise import quiet_client_noise
+from eventrunner.access.roles import SharedPassword
 from eventrunner.cluster.workers import run_workers
-from eventrunner.config import DEMO_SCHEDULE, Settings
+from eventrunner.config import DEMO_SCHEDULE, ROLE_PASSWORD_NAMES, Settings
 from eventrunner.congress.lookup import DATA_DIR as CONGRESS_DATA_DIR
 from eventrunner.congress.refresh import DISTRICTS_URL, LEGISLATORS_URL, RefreshError, refresh
 from eventrunner.control.opening import DataDirInUse
@@ -123,6 +124,9 @@ async def _serve(settings: Settings) -> int:
             print(f"  {secret.env} is not set; generated one, kept in {secret.where}: {secret.value}")
         elif secret.origin == "kept":
             print(f"  {secret.env} is not set; using the one kept in {secret.where}")
+    for role, field in (("graphics operator", "graphics_password"), ("viewer", "viewer_password")):
+        if getattr(server.secrets, field) is None:
+            print(f"  nobody signs in as {role}: {ROLE_PASSWORD_NAMES[field]} is not set")
     print("  ready", flush=True)
     await stop.wait()
     await runner.cleanup()
@@ -188,7 +192,14 @@ def serve(args: argparse.Namespace, argv: list[str]) -> int:
         return runner(_serve(settings))
     except ScheduleError as error:
         print("\n".join(error.lines()), file=sys.stderr)
-    except (DataDirInUse, DataDirLocked, StoreCorrupt, StoreUnavailable, StoreConflict) as error:
+    except (
+        DataDirInUse,
+        DataDirLocked,
+        StoreCorrupt,
+        StoreUnavailable,
+        StoreConflict,
+        SharedPassword,
+    ) as error:
         print(f"eventrunner serve: {error}", file=sys.stderr)
     return EXIT_PROBLEMS
 

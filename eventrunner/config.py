@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+
+from eventrunner.access.roles import SharedPassword
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent  # the source tree, when running from one
@@ -39,6 +41,16 @@ class Secrets:
     producer_password: Secret
     api_token: Secret
     session_key: Secret
+    # None: that role cannot sign in (see ROLE_PASSWORD_NAMES)
+    graphics_password: Secret | None = None
+    viewer_password: Secret | None = None
+
+    def role_passwords(self) -> dict[str, str | None]:
+        """The passwords of the roles besides the producer's, by role (auth.ProducerAuth)."""
+        return {
+            "graphics": self.graphics_password.value if self.graphics_password else None,
+            "viewer": self.viewer_password.value if self.viewer_password else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,37 @@ SECRET_NAMES = {
 }
 
 
+# The graphics operator's and the viewer's passwords: from the environment only, never
+# generated or kept, so a role nobody set up is not one anybody can sign in as.
+ROLE_PASSWORD_NAMES = {
+    "graphics_password": "EVENTRUNNER_GRAPHICS_PASSWORD",
+    "viewer_password": "EVENTRUNNER_VIEWER_PASSWORD",
+}
+
+
+def with_role_passwords(found: Secrets) -> Secrets:
+    """`found` with the role passwords the environment sets; SharedPassword if two roles
+    have one password (the password decides the role, so it could not)."""
+    roles = {
+        field: Secret(env, value, "environment", "the environment only") if value else None
+        for field, env in ROLE_PASSWORD_NAMES.items()
+        for value in [os.environ.get(env, "").strip()]
+    }
+    found = replace(found, **roles)
+    named = [s for s in (found.producer_password, found.graphics_password, found.viewer_password) if s]
+    for i, one in enumerate(named):
+        for other in named[i + 1 :]:
+            if one.value == other.value:
+                raise SharedPassword(
+                    f"{one.env} and {other.env} are the same password: each role needs its own"
+                    " (the password someone signs in with decides their role)"
+                )
+    return found
+
+
 def load_secrets(data_dir: Path) -> Secrets:
-    return Secrets(**{field: _kept_secret(data_dir, *names) for field, names in SECRET_NAMES.items()})
+    kept = Secrets(**{field: _kept_secret(data_dir, *names) for field, names in SECRET_NAMES.items()})
+    return with_role_passwords(kept)
 
 
 @dataclass(frozen=True)

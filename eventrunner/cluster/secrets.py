@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from eventrunner.config import SECRET_NAMES, Secret, Secrets
+from eventrunner.config import SECRET_NAMES, Secret, Secrets, with_role_passwords
 from eventrunner.stores.redis import RedisStore, unavailable_on_redis_errors
 
 
@@ -26,4 +26,4 @@ async def shared_secrets(store: RedisStore) -> Secrets:
             found[field] = Secret(env, generated, "generated", where)
         else:
             found[field] = Secret(env, kept.decode(), "kept", where)
-    return Secrets(**found)
+    return with_role_passwords(Secrets(**found))

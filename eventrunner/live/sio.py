@@ -18,6 +18,7 @@ from engineio.exceptions import EngineIOError
 
 from eventrunner.access.auth import ProducerAuth
 from eventrunner.access.connections import ConnectionLimits
+from eventrunner.access.roles import Role, command_refusal, may_run
 from eventrunner.access.sessions import session_key
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, VersionConflict
@@ -97,8 +98,9 @@ class TopicNamespace(socketio.AsyncNamespace):
 
 
 class ProducerNamespace(TopicNamespace):
-    """Signed-in producers. A console's socket belongs to the session it signed in with
-    and is closed when that session signs out."""
+    """Signed-in consoles, of every role: each reads the producers' view, and runs only
+    the commands its role may (roles.py). A console's socket belongs to the session it
+    signed in with and is closed when that session signs out."""
 
     def __init__(self, hub: LiveHub, dispatcher: Dispatcher, auth: ProducerAuth) -> None:
         super().__init__("/producer", hub)
@@ -106,18 +108,22 @@ class ProducerNamespace(TopicNamespace):
         self.auth = auth
         # sid -> the session it signed in with (API-token sockets have none)
         self._sessions: dict[str, str] = {}
+        # sid -> the role it signed in as (an API-token socket is a producer's)
+        self._roles: dict[str, Role] = {}
         auth.on_sign_out(self._close_session)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         check = await self.auth.check_socket(environ, auth)
-        if not check.producer:
+        if not check.signed_in:
             raise socketio.exceptions.ConnectionRefusedError("sign in at /producer first")
         if check.session is not None:
             self._sessions[sid] = check.session
+        self._roles[sid] = check.role
         try:
             await super().on_connect(sid, environ, auth)
         except BaseException:
             self._sessions.pop(sid, None)
+            self._roles.pop(sid, None)
             raise
         # Signed out while it was joining: a disconnect cannot reach a socket mid-connect.
         if check.session is not None and sid not in self._sessions:
@@ -125,10 +131,12 @@ class ProducerNamespace(TopicNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._sessions.pop(sid, None)
+        self._roles.pop(sid, None)
 
     async def _close_session(self, key: str) -> None:
         for sid in [sid for sid, owner in self._sessions.items() if session_key(owner) == key]:
             del self._sessions[sid]
+            self._roles.pop(sid, None)
             await self.disconnect(sid)
 
     async def on_command(self, sid: str, data: Any = None, *_extra: Any) -> dict[str, Any]:
@@ -137,6 +145,11 @@ class ProducerNamespace(TopicNamespace):
             # Signed out where this process did not hear of it (a missed announcement).
             await self._close_session(session_key(session))
             return {"ok": False, "error": "this console's session has ended: sign in again"}
+        role = self._roles.get(sid, "none")
+        name = data.get("command") if isinstance(data, dict) else None
+        if not may_run(role, name):
+            # As the HTTP API's 403: the role, and what it may do.
+            return {"ok": False, "error": command_refusal(role, name), "role": role}
         try:
             version = await self.dispatcher.dispatch_payload(data, source=f"console:{sid[:6]}")
         except VersionConflict as error:

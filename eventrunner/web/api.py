@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.auth import Check, ProducerAuth
+from eventrunner.access.roles import CHANGERS, READERS, Role, command_refusal, may_run, refusal
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConflict
 from eventrunner.core.show import CommandRejected
@@ -31,17 +32,34 @@ def error_response(status: int, message: str, **headers: str) -> web.Response:
     return json_response({"error": message}, status=status, **headers)
 
 
-async def producer_refusal(auth: ProducerAuth, request: web.Request, why: str) -> web.Response | None:
-    """None for a producer; else 401, or 429 while failed sign-ins have spent the
-    budget of this address (then even the right token waits)."""
+async def signed_in(auth: ProducerAuth, request: web.Request, why: str) -> Check | web.Response:
+    """What the request proved, or the answer for one that proved nothing: 401, or 429
+    while failed sign-ins have spent the budget of this address (then even the right
+    token waits)."""
     check = await auth.check_request(request)
     if check.retry_after > 0:
         wait = str(math.ceil(check.retry_after))
         message = f"too many failed sign-ins; try again in {wait} s"
         return error_response(429, message, **{"Retry-After": wait})
-    if not check.producer:
+    if not check.signed_in:
         return error_response(401, why, **{"WWW-Authenticate": "Bearer"})
-    return None
+    return check
+
+
+def role_refusal(role: Role, why: str) -> web.Response:
+    """403 for a signed-in role refused, naming the role and what it may do."""
+    return json_response({"error": refusal(role, why), "role": role}, status=403)
+
+
+async def producer_refusal(
+    auth: ProducerAuth, request: web.Request, why: str, roles: tuple[Role, ...] = CHANGERS
+) -> web.Response | None:
+    """None for a request signed in as one of `roles` (by default a producer: changing
+    anything is a producer's; READERS for the producers' data); else 401, 403 or 429."""
+    check = await signed_in(auth, request, why)
+    if isinstance(check, web.Response):
+        return check
+    return None if check.role in roles else role_refusal(check.role, why)
 
 
 class ApiRoutes:
@@ -64,18 +82,19 @@ class ApiRoutes:
         if audience not in ("public", "producer"):
             return error_response(400, "audience is 'public' or 'producer'")
         if audience == "producer":
-            refused = await self._refusal(request, "the producer view needs a producer session or API token")
+            # Every signed-in role reads it: the viewer's console is read-only, not blind.
+            why = "the producer view needs a console session (any role) or the API token"
+            refused = await producer_refusal(self.auth, request, why, READERS)
             if refused is not None:
                 return refused
         return json_response({**self.dispatcher.views[audience], "server_time": self.dispatcher.clock()})
 
-    async def _refusal(self, request: web.Request, why: str) -> web.Response | None:
-        return await producer_refusal(self.auth, request, why)
-
     async def post_command(self, request: web.Request) -> web.Response:
-        refused = await self._refusal(request, "sign in as a producer or send Authorization: Bearer <token>")
-        if refused is not None:
-            return refused
+        check = await signed_in(
+            self.auth, request, "sign in as a producer or send Authorization: Bearer <token>"
+        )
+        if isinstance(check, web.Response):
+            return check
         if request.content_type != "application/json":
             return error_response(415, "send the command as application/json")
         if request.content_length is not None and request.content_length > MAX_COMMAND_BYTES:
@@ -92,6 +111,9 @@ class ApiRoutes:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             return error_response(400, f"the body is not JSON: {error}")
+        name = payload.get("command") if isinstance(payload, dict) else None
+        if not may_run(check.role, name):
+            return json_response({"error": command_refusal(check.role, name), "role": check.role}, status=403)
         try:
             version = await self.dispatcher.dispatch_payload(payload, source="api")
         except ShowNotSaved as error:

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from eventrunner.access.auth import ProducerAuth
+from eventrunner.access.roles import READERS
 from eventrunner.control.asrun import AsRunLog, Entry
 from eventrunner.core import timetext
 from eventrunner.web.api import error_response, json_response, producer_refusal, store_or_503
@@ -19,7 +20,8 @@ from eventrunner.web.api import error_response, json_response, producer_refusal,
 # heard of version V right away finds its entry.
 SETTLE_S = 1.0
 SINCE = re.compile(r"\d{1,15}")
-WHY = "the as-run log is for producers: sign in, or send Authorization: Bearer <token>"
+# Every console role reads it (a viewer's console is read-only, not blind).
+WHY = "the as-run log is for producers and the console's other roles: sign in, or send a Bearer token"
 COLUMNS = (
     "version", "at", "at_ms", "who", "command", "what", "phase", "held",
     "segment", "segment_title", "planned_start", "planned_end", "actual_start", "actual_end",
@@ -88,7 +90,7 @@ class AsRunRoutes:
         app.on_cleanup.append(close)
 
     async def entries(self, request: web.Request) -> web.Response:
-        refused = await producer_refusal(self.auth, request, WHY)
+        refused = await producer_refusal(self.auth, request, WHY, READERS)
         if refused is not None:
             return refused
         since = request.query.get("since")
@@ -99,7 +101,7 @@ class AsRunRoutes:
         return json_response({"entries": found, "more": more})
 
     async def csv(self, request: web.Request) -> web.Response:
-        refused = await producer_refusal(self.auth, request, WHY)
+        refused = await producer_refusal(self.auth, request, WHY, READERS)
         if refused is not None:
             return refused
         await self.asrun.settled(SETTLE_S)

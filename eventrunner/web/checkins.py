@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
 from eventrunner.access.offenders import OffenderLog
 from eventrunner.access.ratelimit import RateLimiter
+from eventrunner.access.roles import READERS
 from eventrunner.checkins.desk import CHECKIN_DECISIONS, CheckinDesk, checkin_photo, link_key
 from eventrunner.checkins.forms import ActionForm, CheckinForm
 from eventrunner.checkins.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo
@@ -102,7 +103,9 @@ class CheckinRoutes:
         status = request.query.get("status")
         if status is None:
             return json_response(self.desk.public_actions())
-        refused = await producer_refusal(self.auth, request, "only producers see actions that wait")
+        # Reading what waits is for every console role; deciding, a producer's.
+        why = "only a console session sees actions that wait"
+        refused = await producer_refusal(self.auth, request, why, READERS)
         if refused is not None:
             return refused
         if status not in ("pending", "approved", "rejected"):
@@ -185,14 +188,15 @@ class CheckinRoutes:
         return json_response({"checkins": self.desk.public_feed()})
 
     async def photo(self, request: web.Request) -> web.Response:
-        # Producers see a photo while it waits for them; everyone else once it is approved.
-        producer = "Authorization" in request.headers or SESSION_COOKIE in request.cookies
-        is_producer = producer and (await self.auth.check_request(request)).producer
-        data = await checkin_photo(self.desk.collections, request.match_info["id"], any_status=is_producer)
+        # Consoles (any role: it is reading) see a photo while it waits for a producer;
+        # everyone else once it is approved.
+        presented = "Authorization" in request.headers or SESSION_COOKIE in request.cookies
+        console = presented and (await self.auth.check_request(request)).signed_in
+        data = await checkin_photo(self.desk.collections, request.match_info["id"], any_status=console)
         if data is None:
             return error_response(404, "no photo here")
         # A photo a producer hides must leave caches at once: they ask again each time.
-        cache = "private, no-store" if is_producer else "public, no-cache"
+        cache = "private, no-store" if console else "public, no-cache"
         return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": cache})
 
     # --- producers ----------------------------------------------------------------------

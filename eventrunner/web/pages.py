@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from eventrunner.access.auth import SESSION_COOKIE, ProducerAuth
+from eventrunner.access.roles import SCOPES, TITLES, commands_of
 from eventrunner.checkins.forms import ACTION_TYPES
 from eventrunner.checkins.places import FIELD_OFFICES, STATES
 from eventrunner.control.dispatcher import Dispatcher
@@ -95,10 +96,20 @@ class PageRoutes:
         )
 
     async def producer(self, request: web.Request) -> web.Response:
-        if not await self.auth.request_is_producer(request):
+        check = await self.auth.check_request(request)
+        if not check.signed_in:
             return self.pages.render("login.html", error=None, **self._context("public"))
         overlays = [overlay.as_context() for overlay in OVERLAYS]
-        return self.pages.render("producer.html", **self._context("producer", overlays=overlays))
+        # The page shows what the role may do; the server refuses the rest whatever it shows.
+        commands = commands_of(check.role)
+        role = {
+            "name": check.role,
+            "producer": check.role == "producer",
+            "title": TITLES[check.role],
+            "scope": SCOPES[check.role],
+            "commands": " ".join(commands) if commands is not None else "*",
+        }
+        return self.pages.render("producer.html", **self._context("producer", overlays=overlays, role=role))
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
         # A bookmarked or reloaded sign-in address: /producer signs in, or is the console.

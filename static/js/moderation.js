@@ -155,6 +155,13 @@
 
   /* Decide the batch (or the one row) in one request, and sum it up in one line. */
   function decide(decision, onlyRow) {
+    // Deciding is a producer's (the server refuses anyone else): the keys say so instead.
+    var role = document.body.dataset.role;
+    if (role && role !== 'producer') {
+      var note = document.getElementById('role-note');
+      say('Not done: ' + (note ? note.textContent : 'only a producer decides.'), 'error');
+      return;
+    }
     var keys = onlyRow ? [keyOf(onlyRow)] : Object.keys(selected);
     if (!keys.length && document.activeElement && document.activeElement.closest('.queue-row')) {
       keys = [keyOf(document.activeElement.closest('.queue-row'))];

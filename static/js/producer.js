@@ -4,7 +4,10 @@
  * console is connected. The console alone shows over-time as a negative count.
  * Single-key shortcuts work only while the producer has armed them (off on every load);
  * Undo takes back this console's last command for 30 s; a graphic cue can be previewed,
- * drawn with the overlays' stylesheet, before it is taken to air. */
+ * drawn with the overlays' stylesheet, before it is taken to air.
+ * The page says the role it signed in as (body data-role, data-role-commands): a command
+ * the role may not run stays off with the reason beside it. The server refuses it anyway;
+ * this only keeps a graphics operator or a viewer from pressing what cannot work. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -31,7 +34,26 @@
   var undoable = null;
   var UNDO_WINDOW_MS = 30000;      // eventrunner.control.commands.UNDO_WINDOW_MS
   var previewCue = null;           // the graphic cue shown in the preview panel, by id
+  var roleCommands = document.body.dataset.roleCommands;   // "*" (every command) or names
+  var roleNote = document.getElementById('role-note');
   var KIND_LABELS = { lower_third: 'Lower third', stat: 'Stat', quote: 'Quote', cta: 'Call to action', note: 'Note' };
+
+  function mayRun(name) {
+    // No attribute at all: a page from before roles, and the server decides anyway.
+    return roleCommands === undefined || roleCommands === '*' || roleCommands.split(' ').indexOf(name) >= 0;
+  }
+
+  /* A command the role may not run: off, with the role's reason as its tooltip and description. */
+  function roleLock(button) {
+    if (mayRun(button.dataset.command)) return false;
+    if (!button.disabled) button.disabled = true;
+    button.setAttribute('aria-disabled', 'true');
+    if (roleNote) {
+      button.title = roleNote.textContent;
+      button.setAttribute('aria-describedby', 'role-note');
+    }
+    return true;
+  }
 
   // --- formatting -------------------------------------------------------------------
 
@@ -371,7 +393,8 @@
     if (undoable && (doc.version > undoable.version || now - undoable.at >= UNDO_WINDOW_MS)) undoable = null;
     var left = undoable && doc.version === undoable.version ? UNDO_WINDOW_MS - (now - undoable.at) : 0;
     var usable = left > 0 && connection === 'connected' && !degraded;
-    if (button.disabled === usable) button.disabled = !usable;
+    if (roleLock(button)) usable = false;
+    else if (button.disabled === usable) button.disabled = !usable;
     ER.setText(field('undo-label', button), left > 0
       ? 'Undo ' + undoable.what + ' (' + Math.ceil(left / 1000) + ' s)' : 'Nothing to undo');
   }
@@ -531,6 +554,7 @@
     var usable = connected && !degraded;
     document.body.dataset.console = connected && degraded ? 'degraded' : connection;
     $all('button[data-command]:not([data-command="undo"])').forEach(function (button) {
+      if (roleLock(button)) return;
       if (button.disabled === usable) button.disabled = !usable;
       if (usable) button.removeAttribute('title');
       else button.title = connection === 'connecting' ? 'Connecting to the server…'
@@ -637,6 +661,10 @@
 
   function run(el) {
     if (!el) return;
+    if (!mayRun(el.dataset.command)) {   // a shortcut for a button the role has off
+      setStatus('Not sent: ' + (roleNote ? roleNote.textContent : 'your role may not run ' + el.dataset.command), 'error');
+      return;
+    }
     if (el.dataset.command === 'undo' && el.disabled) {   // its shortcut: say why not
       setStatus('Nothing to undo: Undo takes back this console\'s last command for ' +
         UNDO_WINDOW_MS / 1000 + ' s, while nothing else has changed the show.', 'error');
