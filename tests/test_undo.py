@@ -124,9 +124,9 @@ async def test_undo_is_refused_after_30_s_and_when_nothing_can_be_undone(running
 
 
 async def test_undo_on_the_producer_socket_honours_if_version(running):
-    await post(running.url, {"command": "take", "cue": "detained-today"})
-    version = running.version
     async with producer_socket(running.url, auth={"token": TOKEN}) as (client, _):
+        await client.call("command", {"command": "take", "cue": "detained-today"}, namespace="/producer")
+        version = running.version
         stale = await client.call(
             "command", {"command": "undo", "if_version": version - 1}, namespace="/producer"
         )
@@ -168,3 +168,11 @@ async def test_a_command_on_one_process_is_undone_through_the_other(two):  # noq
         }
     entries = (await get(a.url, f"/api/asrun?since={taken['version']}"))["entries"]
     assert [(e["command"], e.get("args")) for e in entries] == [("undo", {"undoes": "extend"})]
+
+
+async def test_a_console_cannot_undo_another_consoles_command(running):
+    await post(running.url, {"command": "hold"})  # the API's command
+    async with producer_socket(running.url, auth={"token": TOKEN}) as (client, _):
+        refused = await client.call("command", {"command": "undo"}, namespace="/producer")
+    assert refused["ok"] is False and "another console" in refused["error"]
+    assert running.server.dispatcher.state.held

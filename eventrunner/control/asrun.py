@@ -44,15 +44,15 @@ PAGE = 1000  # versions a status holds, and entries an answer holds at most
 LABEL_CHARS = 120
 CLOSE_WAIT_S = 5.0
 # The dispatcher's `source` ("console:3f2a1b", "api", "autopilot") as people say it.
-WHO = {"console": "producer"}
 SLOT_NAMES = {"lower_third": "lower third", "card": "card", "cta": "call to action"}
 
 Entry = dict[str, Any]
 
 
 def who_of(source: str) -> str:
-    prefix = source.split(":", 1)[0]
-    return WHO.get(prefix, prefix)
+    """'graphics:3fa9c1' -> 'graphics': the dispatcher's source names the console's role
+    (or 'api', 'autopilot', 'server') before the colon."""
+    return source.split(":", 1)[0]
 
 
 def page_status(version: int) -> str:

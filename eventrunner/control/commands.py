@@ -170,10 +170,11 @@ def apply_command(state: ShowState, command: Command, schedule: Schedule, now: i
     raise BadCommand(f"unhandled command {command!r}")  # pragma: no cover
 
 
-def undo(state: ShowState, last: LastChange | None, now: int) -> ShowState:
-    """The state from before `last`, if it is a person's command that made `state` less
-    than UNDO_WINDOW_MS ago; every field but the version comes back as it was. An undo is
-    not undone in turn (there is no redo): the producer presses the command again."""
+def undo(state: ShowState, last: LastChange | None, now: int, by: str) -> ShowState:
+    """The state from before `last`, if it is a command from `by` (the same console or
+    tool) that made `state` less than UNDO_WINDOW_MS ago; every field but the version comes
+    back as it was. An undo is not undone in turn (there is no redo): the producer presses
+    the command again. Another console's command is theirs to undo."""
     if last is None or last.version != state.version:
         raise CommandRejected("nothing to undo: no command has changed the show since it was opened")
     ago = f"{max(now - last.at, 0) // 1000} s ago"
@@ -182,6 +183,10 @@ def undo(state: ShowState, last: LastChange | None, now: int) -> ShowState:
     if last.before is None:
         raise CommandRejected(
             f"nothing to undo: the last change was the clock's ({last.command}, {ago}), not a command"
+        )
+    if last.by != by:
+        raise CommandRejected(
+            f"nothing to undo here: the last command ({last.command}, {ago}) came from another console"
         )
     if now - last.at >= UNDO_WINDOW_MS:
         raise CommandRejected(

@@ -116,7 +116,7 @@ class Dispatcher:
                 now = self.clock()
                 if isinstance(command, Undo):
                     last = await self._last_change()
-                    new_state = undo(self.state, last, now)
+                    new_state = undo(self.state, last, now, source)
                     command = command.model_copy(update={"undoes": last.command if last else None})
                 else:
                     new_state = apply_command(self.state, command, self.schedule, now)

@@ -151,7 +151,7 @@ class ProducerNamespace(TopicNamespace):
             # As the HTTP API's 403: the role, and what it may do.
             return {"ok": False, "error": command_refusal(role, name), "role": role}
         try:
-            version = await self.dispatcher.dispatch_payload(data, source=f"console:{sid[:6]}")
+            version = await self.dispatcher.dispatch_payload(data, source=f"{role}:{sid[:6]}")
         except VersionConflict as error:
             return {"ok": False, "error": str(error), "conflict": True, "version": error.current}
         except (BadCommand, CommandRejected) as error:

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from eventrunner.access.auth import Check, ProducerAuth
 from eventrunner.access.roles import CHANGERS, READERS, Role, command_refusal, may_run, refusal
+from eventrunner.access.sessions import session_key
 from eventrunner.control.commands import BadCommand
 from eventrunner.control.dispatcher import Dispatcher, ShowNotSaved, VersionConflict
 from eventrunner.core.show import CommandRejected
@@ -115,7 +116,9 @@ class ApiRoutes:
         if not may_run(check.role, name):
             return json_response({"error": command_refusal(check.role, name), "role": check.role}, status=403)
         try:
-            version = await self.dispatcher.dispatch_payload(payload, source="api")
+            # Who, for the as-run log and for undo: a tool's token, or a console role's session.
+            source = "api" if check.session is None else f"{check.role}:{session_key(check.session)[:6]}"
+            version = await self.dispatcher.dispatch_payload(payload, source=source)
         except ShowNotSaved as error:
             return error_response(503, str(error))
         except VersionConflict as error:

@@ -634,8 +634,10 @@
           (typeof reply.version === 'number' ? ' (now v' + reply.version + ')' : '') + '; check and press again.';
       } else result = 'refused: ' + ((reply && reply.error) || 'unknown error');
       if (ok) {
-        // What Undo would take back: this press, until the show changes again or 30 s pass.
-        undoable = payload.command === 'undo' ? null : { what: what, version: reply.version, at: sentAt };
+        // What Undo would take back: this press, until the show changes again or 30 s pass;
+        // nothing when the press changed nothing (the server would undo the change before it).
+        var changed = typeof payload.if_version !== 'number' || reply.version > payload.if_version;
+        undoable = payload.command === 'undo' || !changed ? null : { what: what, version: reply.version, at: sentAt };
         if (ticker) ticker.render(); else render();
       }
       setStatus(what + ': ' + result, ok ? 'ok' : conflict ? 'conflict' : 'error');
