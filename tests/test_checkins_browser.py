@@ -387,7 +387,8 @@ async def test_the_ticker_waits_for_a_check_in_then_follows_live_and_obeys_the_a
     await expect(ticker.locator(f"li[data-checkin='{held}']")).to_have_count(1, timeout=WAIT_MS)
 
     # The kill switch takes the ticker, the map and the spotlight card off air together,
-    # and lifting it brings them back.
+    # and lifting it brings them back. The map steps aside while the spotlight card takes
+    # its slot, and comes back after it.
     await set_air(server.url, spotlight=el_paso)
     overlays = {"checkin-ticker": ticker}
     for name, selector in (("checkin-map", ".checkin-map"), ("spotlight", ".spotlight")):
@@ -395,14 +396,20 @@ async def test_the_ticker_waits_for_a_check_in_then_follows_live_and_obeys_the_a
         await other.goto(f"{server.url}/overlays/{name}")
         await connected(other)
         overlays[name] = other.locator(selector)
+    the_map = overlays.pop("checkin-map")
     for graphic in overlays.values():
         await expect(graphic).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    await expect(the_map).to_have_attribute("data-visible", "false")
     await set_air(server.url, killed=True)
     for graphic in overlays.values():
         await expect(graphic).to_have_attribute("data-visible", "false", timeout=WAIT_MS)
     await set_air(server.url, killed=False)
     for graphic in overlays.values():
         await expect(graphic).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    await set_air(server.url, spotlight=None)
+    await expect(the_map).to_have_attribute("data-visible", "true", timeout=WAIT_MS)
+    await set_air(server.url, killed=True)
+    await expect(the_map).to_have_attribute("data-visible", "false", timeout=WAIT_MS)
 
 
 # --- hosting an action --------------------------------------------------------------------

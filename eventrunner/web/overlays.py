@@ -12,6 +12,22 @@ class Option:
     description: str
 
 
+# The families ?font= may name: static/js/overlay.js takes the same list.
+FONTS = (
+    "Inter",
+    "Roboto",
+    "Open Sans",
+    "Lato",
+    "Montserrat",
+    "Source Sans Pro",
+    "Noto Sans",
+    "Segoe UI",
+    "Arial",
+    "Helvetica",
+    "Verdana",
+    "Georgia",
+)
+
 # The largest ?scale= static/js/overlay.js honours (anything above 0 up to it); docs/OVERLAYS.md
 # and the console's option list say the same, and tests/test_web.py holds the three together.
 SCALE_MAX = 4.0
@@ -28,6 +44,7 @@ COMMON_OPTIONS = (
         "scale the 1920x1080 layout for another canvas: 0.6667 for 1280x720, 2 for 3840x2160",
     ),
     Option("accent", "hex colour, e.g. e4003a", "the accent colour of plates and bars"),
+    Option("font", " | ".join(FONTS), "the typeface, if the OBS machine has it (else the default)"),
 )
 ALIGN = Option("align", "left | right", "which side of the screen it sits on")
 # How long the check-in ticker keeps each check-in on screen; static/js/overlays/checkin-ticker.js
@@ -65,6 +82,13 @@ class Overlay:
 
 OVERLAYS = (
     Overlay(
+        "program",
+        "Program (every graphic)",
+        "Every graphic below, each in its slot, in one browser source: the simplest scene. Nothing"
+        " overlaps: an all-day graphic steps aside for what producers take into its slot.",
+        (TICKER_SECONDS,),
+    ),
+    Overlay(
         "clock",
         "Program clock",
         "Segment title, countdown to its end (or to the next start) and progress.",
@@ -75,23 +99,33 @@ OVERLAYS = (
         "Name and role from the rundown's lower-third cues.",
         (ALIGN,),
     ),
-    Overlay("up-next", "Up next", "The next segment and its start time in the event's zone.", (ALIGN,)),
-    Overlay("stat-card", "Stat card", "A figure with its label, 'as of' date and source.", (ALIGN,)),
-    Overlay("quote-card", "Quote card", "A quote with its attribution."),
-    Overlay("cta", "Call to action", "The call to action on air, with its link."),
+    Overlay(
+        "up-next",
+        "Up next",
+        "The next segment and its start time in the event's zone; steps aside for a lower third.",
+        (ALIGN,),
+    ),
+    Overlay(
+        "stat-card",
+        "Stat card",
+        "A figure with its label, 'as of' date and source; right, under the clock.",
+        (ALIGN,),
+    ),
+    Overlay("quote-card", "Quote card", "A quote with its attribution; right, under the clock."),
+    Overlay("cta", "Call to action", "The call to action on air, with its link, along the bottom."),
     Overlay(
         "checkin-ticker",
         "Check-in ticker",
         "Approved check-ins from local actions, newest first, one at a time, with the totals;"
-        " obeys the on-air delay and the kill switch.",
+        " obeys the on-air delay and the kill switch; steps aside for a call to action.",
         (TICKER_SECONDS,),
     ),
     Overlay(
         "checkin-map",
         "Check-in map",
         "Approved local actions as pins on a US map (live ones bright), a pulse when a check-in"
-        " of one goes on air, and the totals; upper left, clear of the clock."
-        " Carries GeoNames' required credit.",
+        " of one goes on air, and the totals; upper left, clear of the clock; steps aside for the"
+        " spotlight card. Carries GeoNames' required credit.",
         (Option("align", "left | right", "upper-left (default) or upper-right corner"),),
     ),
     Overlay(
@@ -99,7 +133,7 @@ OVERLAYS = (
         "Spotlight card",
         "The action producers put in the spotlight: title, place, type, and its newest check-in"
         " on air (headcount, message, photo).",
-        (Option("align", "left | right", "left (default) or right side, above the ticker band"),),
+        (Option("align", "left | right", "upper-left (default, the map's place) or upper-right corner"),),
     ),
     Overlay(
         "post-counter",

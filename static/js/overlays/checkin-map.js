@@ -9,7 +9,8 @@
  *
  * It obeys the topic's `air`: while `air.killed` (the kill switch) the whole plate is off;
  * only check-ins listed in `air.feed` (the on-air delay applied) pulse or get a callout.
- * Hidden, too, while no approved action has a point on the map (Puerto Rico has none).
+ * Hidden, too, while no approved action has a point on the map (Puerto Rico has none), and
+ * while an action is in the spotlight: the spotlight card takes the map's slot.
  * With prefers-reduced-motion the pulse is a steady ring instead (overlay.css).
  * Everything in it was typed by someone on the internet: pin titles and the callout are
  * only ever set as text. */
@@ -34,7 +35,6 @@
   var frame = O.field(root, 'frame');
   var callout = O.field(root, 'callout');
   var doc = null;        // the topic's document, once its snapshot has come
-  var client = null;
   var seen = Object.create(null);   // ids in the feed that were on air (or held back) already
   var oldestSeen = -Infinity;       // the oldest check-in the last full feed reached back to
   var pins = Object.create(null);   // action id -> {g, dot, ring, title, timer}
@@ -46,12 +46,14 @@
     return ER.nt('{n} person', '{n} people', value, { n: number.format(value) });
   }
 
-  function now() {
-    return client ? client.now() : Date.now();
-  }
-
   function killed() {
     return !doc || !doc.air || typeof doc.air !== 'object' || doc.air.killed !== false;
+  }
+
+  /* An action is in the spotlight (spotlight.js shows it), when not killed. */
+  function spotlit() {
+    var spot = doc.air.spotlight;
+    return !!spot && typeof spot === 'object' && typeof spot.action === 'string' && spot.action !== '';
   }
 
   /* [x, y] in the map's 975x610 space, or null. */
@@ -110,7 +112,7 @@
 
   function fill(el, topic) {
     var totals = topic.totals || {};
-    var t = now();
+    var t = O.now();
     var actions = mapped();
     ER.setText(O.field(el, 'totals'), typeof totals.live === 'number' && totals.live > 0
       ? ER.nt('{n} action live now', '{n} actions live now', totals.live, { n: number.format(totals.live) }) + ' · ' +
@@ -151,7 +153,8 @@
     // Until the snapshot comes nothing is known: the first state it brings is shown
     // without an entrance, like every overlay after a reload.
     if (!doc) return;
-    var key = !killed() && mapped().length > 0 ? 'map' : null;
+    var key = !killed() && mapped().length > 0 && !O.yields('checkin-map', null, spotlit() ? ['spotlight'] : [])
+      ? 'map' : null;
     graphic.update(key, doc, instant);
     // Still on its way out (killed and back in a moment): come back once it is gone.
     if (key !== null && graphic.shown !== key) setTimeout(function () { draw(false); }, RETRY_MS);
@@ -261,7 +264,7 @@
 
   // overlay.js opens the one connection: it follows `checkins` too.
   ER.follow('checkins', onCheckins);
-  client = O.start(function (show, d, t, instant) {
+  O.start(function (show, d, t, instant) {
     draw(instant);
     return [];   // nothing here follows the show's clock
   });

@@ -8,8 +8,8 @@
  * listed in `air.feed` (their on-air delay already applied) show, in the order of
  * `feed`, and while `air.killed` (the kill switch) the whole band, totals included, is
  * off. A topic without `air` puts nothing on air. Hidden while no check-in may be on
- * air. Everything in it was typed by someone on the internet: it is only ever set as
- * text. */
+ * air, and while a call to action is: they share the bottom strip. Everything in it was
+ * typed by someone on the internet: it is only ever set as text. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -29,6 +29,7 @@
   var root = document.querySelector('.checkin-ticker');
   var list = O.field(root, 'items');
   var doc = null;       // the topic's document, once its snapshot has come
+  var aside = false;    // a call to action is on air
   var current = null;   // the id of the check-in on screen
   var seen = {};        // ids that have been on screen (or were in the feed at load)
   var rows = {};        // id -> its <li>
@@ -115,9 +116,9 @@
     // without an entrance, like every overlay after a reload.
     if (!doc) return;
     var any = !killed() && items().length > 0;
-    graphic.update(any ? 'feed' : null, doc, instant);
+    graphic.update(any && !aside ? 'feed' : null, doc, instant);
     // Still on its way out (the feed emptied a moment ago): come back once it is gone.
-    if (any && !graphic.visible) setTimeout(function () { draw(false); }, FADE_MS);
+    if (any && !aside && !graphic.visible) setTimeout(function () { draw(false); }, FADE_MS);
   }
 
   /* A row wider than the band glides to its end after a moment; returns how long that
@@ -197,7 +198,8 @@
   // overlay.js opens the one connection: it follows `checkins` too.
   ER.follow('checkins', onCheckins);
   O.start(function (show, d, now, instant) {
+    aside = O.yields('checkin-ticker', d);
     draw(instant);
-    return [];   // nothing here follows the show's clock
+    return O.untils(d);   // when the call to action comes off by itself, come back
   });
 })();

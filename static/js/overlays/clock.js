@@ -26,7 +26,7 @@
     root.dataset.late = d.late ? 'true' : 'false';
     root.dataset.reading = words ? 'words' : 'countdown';
     ER.setText(O.field(root, 'label'), label(d));
-    ER.setText(O.field(root, 'segment-title'), d.segment ? ER.tx(d.segment, 'title') : '');
+    O.fitText(O.field(root, 'segment-title'), d.segment ? ER.tx(d.segment, 'title') : '');
     ER.setText(O.field(root, 'countdown'), reading(d));
     O.field(root, 'progress').style.width = ((d.progress || 0) * 100).toFixed(2) + '%';
   }, 'segment');

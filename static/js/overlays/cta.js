@@ -1,14 +1,15 @@
-/* Call to action: the cta slot (text, and its address when it has one). */
+/* Call to action: the cta slot (text, and its address when it has one), in the bottom strip;
+ * the check-in ticker steps aside for it. Long texts get smaller type, then wrap. */
 (function () {
   'use strict';
   var ER = window.ER;
   var O = ER.overlay;
 
   var graphic = new O.Graphic(document.querySelector('.cta'), function (root, cue) {
-    ER.setText(O.field(root, 'text'), ER.tx(cue, 'text') || '');
     // Shown as text only: nobody clicks a video. Anything but http(s) is left out.
     var url = ER.safeUrl(ER.tx(cue, 'url'));
-    ER.setText(O.field(root, 'url'), url && !/^mailto:/i.test(url) ? O.shortUrl(url) : '');
+    O.fitText(O.field(root, 'url'), url && !/^mailto:/i.test(url) ? O.shortUrl(url) : '');
+    O.fitText(O.field(root, 'text'), ER.tx(cue, 'text') || '');   // after the address, which takes its room
   });
 
   O.start(function (doc, d, now, instant) {

@@ -1,12 +1,13 @@
-/* Lower third: the cue in the lower_third slot (name and role). ?align=right mirrors it. */
+/* Lower third: the cue in the lower_third slot (name and role), in the lower band; up next
+ * steps aside for it. Long names get smaller type, then are cut. ?align=right mirrors it. */
 (function () {
   'use strict';
   var ER = window.ER;
   var O = ER.overlay;
 
   var graphic = new O.Graphic(document.querySelector('.lower-third'), function (root, cue) {
-    ER.setText(O.field(root, 'name'), ER.tx(cue, 'name') || '');
-    ER.setText(O.field(root, 'role'), ER.tx(cue, 'role') || '');
+    O.fitText(O.field(root, 'name'), ER.tx(cue, 'name') || '');
+    O.fitText(O.field(root, 'role'), ER.tx(cue, 'role') || '');
   });
 
   O.start(function (doc, d, now, instant) {

@@ -29,7 +29,7 @@
   var number = new Intl.NumberFormat(ER.lang);
   var decimal = new Intl.NumberFormat(ER.lang, { maximumFractionDigits: 1 });
   var reducedMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
-  var staysUnderCards = O.options.params.get('cards') === 'stay';
+  var staysUnderCards = O.options.cards === 'stay';
 
   var root = document.querySelector('.post-counter');
   var totalEl = O.field(root, 'total');
@@ -53,7 +53,6 @@
 
   var doc = null;          // the topic's document, once it has come
   var cardOn = false;      // a stat or quote card is on air
-  var client = null;
   var reconnected = false; // the connection dropped: its next document is put up at once
 
   // The total on screen: `shown` now, counting from `from` to `to` between start and end
@@ -197,15 +196,12 @@
     doc = topic;
     draw(false, fresh);
   });
-  client = O.start(function (show, d, now, instant) {
-    var card = d.graphics.card;
-    cardOn = !!card;
+  O.start(function (show, d, now, instant) {
+    cardOn = O.yields('post-counter', d);
     draw(instant, false);
-    return [card && card.until];   // when the card comes off by itself, come back
+    return O.untils(d);   // when the card comes off by itself, come back
   });
-  if (client) {
-    client.onConnection = function (connected) {
-      if (!connected) reconnected = true;
-    };
-  }
+  O.onConnection(function (connected) {
+    if (!connected) reconnected = true;
+  });
 })();

@@ -1,15 +1,14 @@
-/* Quote card: the card slot when it holds a quote cue (text, attribution). */
+/* Quote card: the card slot when it holds a quote cue (text, attribution), in the side slot
+ * under the clock. */
 (function () {
   'use strict';
   var ER = window.ER;
   var O = ER.overlay;
 
   var graphic = new O.Graphic(document.querySelector('.quote-card'), function (root, cue) {
-    var text = O.field(root, 'text');
-    var quote = ER.tx(cue, 'text') || '';
-    ER.setText(text, quote);
-    text.className = 'text ' + O.lengthClass(quote);   // long quotes get smaller type
-    ER.setText(O.field(root, 'attribution'), ER.tx(cue, 'attribution') || '');
+    // Long quotes get smaller type, then are cut.
+    O.fitText(O.field(root, 'text'), ER.tx(cue, 'text') || '');
+    O.fitText(O.field(root, 'attribution'), ER.tx(cue, 'attribution') || '');
   });
 
   O.start(function (doc, d, now, instant) {

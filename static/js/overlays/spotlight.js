@@ -1,13 +1,13 @@
 /* Spotlight card: the local action producers put in the spotlight (the `checkins` topic's
- * `air.spotlight`), on a card at the left (?align=right: the right), clear of the ticker
- * band at the bottom: its type, title and "City, ST", and its newest check-in that has
+ * `air.spotlight`), on a card in the upper left (?align=right: the upper right), where it
+ * takes the check-in map's slot: its type, title and "City, ST", and its newest check-in that has
  * reached the air, if any ("40 people", when, the message, the photo). Without one, when
  * the action starts or runs until. Another action in the spotlight takes the card off
  * and brings the new one on; a newer check-in of the same action updates it in place.
  * Entrances go through O.Graphic, so a reload or reconnect never replays one.
  *
  * Hidden while nothing is in the spotlight and while `air.killed` (the kill switch).
- * Long titles and messages get smaller type and are cut after a few lines (overlay.css).
+ * Long titles and messages get smaller type, then are cut after a few lines (O.fitText).
  * Everything in it was typed by someone on the internet: it is only ever set as text, and
  * the photo's src is only ever a server path of the form /api/photos/<id>.jpg. */
 (function () {
@@ -23,11 +23,6 @@
   var root = document.querySelector('.spotlight');
   var photo = O.field(root, 'photo');
   var doc = null;        // the topic's document, once its snapshot has come
-  var client = null;
-
-  function now() {
-    return client ? client.now() : Date.now();
-  }
 
   function killed() {
     return !doc || !doc.air || typeof doc.air !== 'object' || doc.air.killed !== false;
@@ -43,15 +38,6 @@
   function people(n) {
     var value = typeof n === 'number' && isFinite(n) ? n : 0;
     return ER.nt('{n} person', '{n} people', value, { n: number.format(value) });
-  }
-
-  function lengthClass(text, medium, long) {
-    var n = String(text || '').length;
-    return n > long ? 'len-long' : n > medium ? 'len-medium' : 'len-short';
-  }
-
-  function setClass(el, name) {
-    if (el.className !== name) el.className = name;
   }
 
   /* The action as the topic lists it (its zone and times), or null. */
@@ -105,24 +91,22 @@
   photo.addEventListener('load', function () { if (photo.getAttribute('src')) root.dataset.photo = 'true'; });
 
   function fill(el, spot) {
-    var t = now();
+    var t = O.now();
     var action = actionOf(spot.action);
     var zone = zoneOf(action);
     var title = String(spot.title || '');
     var type = ER.actionType(spot.type);
     ER.setText(O.field(el, 'kicker'), type ? ER.t('Spotlight') + ' · ' + type : ER.t('Spotlight'));
-    ER.setText(O.field(el, 'title'), title);
-    setClass(O.field(el, 'title'), 'spotlight-title ' + lengthClass(title, 40, 80));
+    O.fitText(O.field(el, 'title'), title);
     ER.setText(O.field(el, 'place'), [spot.city, spot.state].filter(Boolean).map(String).join(', '));
     var checkin = spot.checkin && typeof spot.checkin === 'object' ? spot.checkin : null;
     var message = checkin ? String(checkin.message || '') : '';
     ER.setText(O.field(el, 'count'), checkin ? people(checkin.headcount) : '');
     ER.setText(O.field(el, 'when'), checkin ? checkinWhen(checkin, zone, t) : actionWhen(action, zone, t));
-    ER.setText(O.field(el, 'message'), message);
     var details = O.field(el, 'checkin');
     var empty = !O.field(el, 'count').textContent && !O.field(el, 'when').textContent && !message;
     if (details.hidden !== empty) details.hidden = empty;
-    setClass(O.field(el, 'message'), 'spotlight-message ' + lengthClass(message, 90, 180));
+    O.fitText(O.field(el, 'message'), message);   // once shown: it is measured
     el.dataset.checkin = checkin ? String(checkin.id || 'true') : 'false';
     setPhoto(checkin && typeof checkin.photo === 'string' && PHOTO.test(checkin.photo) ? checkin.photo : null);
   }
@@ -145,7 +129,7 @@
     doc = topic;
     draw(false);
   });
-  client = O.start(function (show, d, t, instant) {
+  O.start(function (show, d, t, instant) {
     draw(instant);
     return [];   // its own clock below keeps "12 min ago" current
   });

@@ -1,7 +1,7 @@
 /* Top post: the post producers put on air (the `posts` topic's `top`) on a card at the
  * right (?align=left: the left, like the counter), under the post counter, above up next: the platform (Bluesky, Mastodon, X, or
  * the name a webhook gave), the hashtag and the text. Long text gets smaller type, then is
- * cut after a few lines (overlay.css): nothing leaves the card.
+ * cut after the last line that fits (O.fitText): nothing leaves the card.
  *
  * Entrances go through O.Graphic, keyed on the post (its platform, time and text), so a
  * reload or a reconnect never replays one; another post taken swaps the card (the old one
@@ -15,7 +15,7 @@
   var O = ER.overlay;
   var RETRY_MS = 500;          // a little over the exit in overlay.css
   var PLATFORMS = { bluesky: 'Bluesky', mastodon: 'Mastodon', x: 'X', twitter: 'X', threads: 'Threads' };
-  var staysUnderCards = O.options.params.get('cards') === 'stay';
+  var staysUnderCards = O.options.cards === 'stay';
 
   var root = document.querySelector('.top-post');
   var doc = null;        // the topic's document, once it has come
@@ -43,20 +43,10 @@
     return hash.toString(16) + '-' + text.length.toString(16);
   }
 
-  /* Size classes by length: the card is 672 px wide and shows 3 to 5 lines (overlay.css). */
-  function lengthClass(text) {
-    var n = text.length;
-    return n > 170 ? 'len-long' : n > 100 ? 'len-medium' : 'len-short';
-  }
-
   function fill(el, top) {
-    var text = top.text.trim();
-    var body = O.field(el, 'text');
     ER.setText(O.field(el, 'platform'), platformName(top.platform));
-    ER.setText(body, text);
-    var cls = 'top-post-text ' + lengthClass(text);
-    if (body.className !== cls) body.className = cls;
     ER.setText(O.field(el, 'hashtag'), String((doc && doc.hashtag) || ''));
+    O.fitText(O.field(el, 'text'), top.text.trim());
     el.dataset.platform = String(top.platform || '');
   }
 
@@ -79,9 +69,8 @@
     draw(false);
   });
   O.start(function (show, d, now, instant) {
-    var card = d.graphics.card;
-    cardOn = !!card;
+    cardOn = O.yields('top-post', d);
     draw(instant);
-    return [card && card.until];   // when the card comes off by itself, come back
+    return O.untils(d);   // when the card comes off by itself, come back
   });
 })();

@@ -1,7 +1,8 @@
 /* Up next: the segment that comes next and when, in the event's time zone. While a
  * segment is live that is the following one; before and between segments, the
  * upcoming one itself. A planned time that has gone by is never shown as if it were
- * still ahead: it reads "After this segment" (or "Starting soon"). */
+ * still ahead: it reads "After this segment" (or "Starting soon"). It steps aside while a
+ * lower third is on air: they share the lower band. */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -17,7 +18,7 @@
   }
 
   var graphic = new O.Graphic(document.querySelector('.up-next'), function (root, item) {
-    ER.setText(O.field(root, 'title'), ER.tx(item.segment, 'title'));
+    O.fitText(O.field(root, 'title'), ER.tx(item.segment, 'title') || '');
     ER.setText(O.field(root, 'when'), when(item));
   }, 'segment');
 
@@ -25,6 +26,8 @@
     var live = d.phase === 'live';
     var segment = live ? d.next : d.phase === 'ended' ? null : d.segment;
     var start = segment ? P.segmentTiming(doc, segment.id).planned_start : undefined;
+    // It steps aside for a lower third, which takes the lower band.
+    var key = segment && !O.yields('up-next', d) ? segment.id : null;
     var item = segment && {
       segment: segment,
       start: start,
@@ -33,7 +36,7 @@
       live: live,
       waiting: !live && d.held   // held before it starts: it starts when the producer says
     };
-    graphic.update(segment ? segment.id : null, item, instant);
-    return [start];   // the moment the planned time goes by
+    graphic.update(key, item, instant);
+    return [start].concat(O.untils(d));   // the moment the planned time goes by
   });
 })();
