@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -61,26 +62,38 @@ segments:{segments}"""
     return parse_schedule(text, "test.yaml")
 
 
-def live_now_schedule(path: Path) -> Path:
-    """A day whose first segment started five minutes ago (written in UTC wall time):
-    'opening' (1 h, cues 'host' at 0 and 'guest' at 30m), then 'closing' an hour after it."""
+def day_on_air(path: Path, title: str, cues: str, hours: int = 1) -> Path:
+    """A day whose 'opening' segment started five minutes ago (written in UTC wall time) and
+    runs `hours`, with `cues` (YAML list items), then 'closing' (30 min) an hour after it."""
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
     fmt = "%Y-%m-%d %H:%M"
     path.write_text(f"""
-event: {{title: Restart day, timezone: UTC, date: "{start:%Y-%m-%d}"}}
+event: {{title: {title}, timezone: UTC, date: "{start:%Y-%m-%d}"}}
 segments:
   - id: opening
     title: Opening
     kind: livestream
     start: "{start:{fmt}}"
-    end: "{start + timedelta(hours=1):{fmt}}"
+    end: "{start + timedelta(hours=hours):{fmt}}"
     cues:
-      - {{id: host, at: 0m, kind: lower_third, name: Host}}
-      - {{id: guest, at: 30m, kind: lower_third, name: Guest}}
+{textwrap.indent(textwrap.dedent(cues).strip(), " " * 6)}
   - id: closing
     title: Closing
     kind: other
-    start: "{start + timedelta(hours=2):{fmt}}"
+    start: "{start + timedelta(hours=hours + 1):{fmt}}"
     duration: 30m
 """)
     return path
+
+
+def live_now_schedule(path: Path) -> Path:
+    """'opening' on air for five minutes (1 h, cues 'host' at 0 and 'guest' at 30m), then
+    'closing' an hour after it."""
+    return day_on_air(
+        path,
+        "Restart day",
+        """
+        - {id: host, at: 0m, kind: lower_third, name: Host}
+        - {id: guest, at: 30m, kind: lower_third, name: Guest}
+        """,
+    )

@@ -4,7 +4,6 @@ is taken, and the preview then says it is on air."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from playwright.async_api import Page, expect
 
 from .axe import readable, violations
 from .browser import WAIT_MS, connected
+from .builders import day_on_air
 from .conftest import PASSWORD
 from .process import ServerProcess
 from .test_checkins_browser import shot
@@ -23,28 +23,17 @@ QUIET_MS = 700  # long enough for a command the console should not have sent to 
 
 def safety_day(path: Path) -> Path:
     """On air since five minutes ago, with graphics taken by hand only."""
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
-    fmt = "%Y-%m-%d %H:%M"
-    path.write_text(f"""
-event: {{title: Safety day, timezone: UTC, date: "{start:%Y-%m-%d}"}}
-segments:
-  - id: opening
-    title: Opening
-    kind: livestream
-    start: "{start:{fmt}}"
-    end: "{start + timedelta(hours=2):{fmt}}"
-    cues:
-      - {{id: host, at: 0m, kind: note, text: Roll the intro}}
-      - {{id: guest, at: 90m, kind: note, text: Guest arrives}}
-      - {{id: figure, at: 100m, kind: stat, figure: "18,000+", label: people in detention today,
-          as_of: 2022-03-03, source: DWN, take: manual}}
-  - id: closing
-    title: Closing
-    kind: other
-    start: "{start + timedelta(hours=3):{fmt}}"
-    duration: 30m
-""")
-    return path
+    return day_on_air(
+        path,
+        "Safety day",
+        """
+        - {id: host, at: 0m, kind: note, text: Roll the intro}
+        - {id: guest, at: 90m, kind: note, text: Guest arrives}
+        - {id: figure, at: 100m, kind: stat, figure: "18,000+", label: people in detention today,
+            as_of: 2022-03-03, source: DWN, take: manual}
+        """,
+        hours=2,
+    )
 
 
 @pytest.fixture
